@@ -1,0 +1,21 @@
+/*  ss_counters: the per-agent counters carried in a REPORT (index into
+    ss_report_t.counters). Drops are counted by reason. */
+#ifndef SS_COUNTERS_H
+#define SS_COUNTERS_H
+
+typedef enum {
+    SS_CTR_SENT = 0,        //  estimates sent
+    SS_CTR_RECEIVED,        //  estimates accepted
+    SS_CTR_DROP_DECODE,     //  frame failed to decode (any ss_proto_err_t)
+    SS_CTR_DROP_FLEET,      //  wrong fleet id
+    SS_CTR_DROP_AUTH,       //  claimed sender != authenticated name
+    SS_CTR_DROP_STRANGER,   //  authenticated, but not a neighbour
+    SS_CTR_DROP_ROUND,      //  replayed, stale or too far ahead
+    SS_CTR_DROP_TYPE,       //  a message type not accepted on that socket
+    SS_CTR_TARGETS,         //  targets applied
+    SS_CTR_TARGET_ROUND,    //  round at which the last target was applied
+    SS_CTR_LATE_TARGETS,    //  targets received after their switch round
+    SS_CTR_COUNT
+} ss_counter_t;
+
+#endif

@@ -1,0 +1,77 @@
+#   demo.zpl: the example fleet of the README, documenting every key.
+#
+#   A fleet file is ZPL (read by CZMQ's zconfig): one item per line, 4 spaces
+#   of indentation per level, "name = value", '#' starts a comment. Every key
+#   has a default (in brackets below) and may be left out; a file can be as
+#   short as "fleet" and "    name = x". Unknown keys are errors. Any key can
+#   be overridden from the command line: --set agents/count=200 (the PATH is
+#   relative to `fleet`). Relative paths resolve against this file's folder.
+#
+fleet
+    name = demo                 #   [fleet] name of the fleet, 1-63 of [A-Za-z0-9._-]
+    rounds = 1000               #   [1000] rounds to run; 0: until stopped
+    seed = 1                    #   [1] seed of initial positions (0..2^64-1)
+
+    #   The model of shared/docs/model.md; every value here is its default
+    model
+        dim = 2                 #   [2] dimension d of the box: 1, 2 or 3
+        lo = 0                  #   [0] box D = [lo, hi]^d, lower bound
+        hi = 1                  #   [1] upper bound (> lo)
+        m = 5                   #   [5] RBF centres per axis, K = m^d <= 1024
+        ell = 0.15              #   [0.15] RBF width (> 0)
+        h = 0.05                #   [0.05] sensing kernel width (>= 0)
+        nq = 32                 #   [32] quadrature nodes per axis (>= 2), nq^d <= 262144
+        rho = 0.01              #   [0.01] lower-level regulariser (> 0)
+        lambda = 0              #   [0] anchoring weight to x(0) (>= 0)
+        alpha = 0.002           #   [0.002] slow (motion) step (> 0)
+        gamma = 1.0             #   [1.0] fast (estimation) step (> 0)
+        vmax = 0.02             #   [0.02] speed limit per round (> 0)
+
+    #   The target: an isotropic Gaussian mixture on D, one `component` per
+    #   term (1 to 16). Without any component the default is the two below
+    #   (scaled to [lo, hi]; in 1-D the first coordinate only, in 3-D 0.5
+    #   appended). A new target can be sent to a running fleet.
+    target
+        component
+            weight = 0.5        #   weight (> 0; weights are normalised)
+            mean = "0.25 0.70"  #   mean: exactly d numbers inside [lo, hi]
+            std = 0.10          #   standard deviation (> 0)
+        component
+            weight = 0.5
+            mean = "0.75 0.30"
+            std = 0.10
+
+    #   Who talks to whom (undirected; it must be connected)
+    graph
+        kind = ring             #   [ring] ring | grid | geometric | complete | edges
+        degree = 4              #   [4] ring: neighbours in all, even, >= 2, < count
+        # radius = 0.3          #   [0.3] geometric: link agents closer than radius (> 0)
+                                #   in their initial positions
+        # edges = "0-1 1-2 2-0" #   edges: the list of links "i-j" (required for
+                                #   kind edges; ids < count)
+
+    agents
+        count = 50              #   [50] number of agents N (1..100000)
+        init = uniform          #   [uniform] initial positions: uniform | box | file
+                                #   uniform: on D, drawn from seed, agent 0 first
+        # box_lo = 0            #   [lo] box: uniform on [box_lo, box_hi]^d
+        # box_hi = 0.3          #   [lo + 0.3 (hi - lo)]
+        # file = initial.csv    #   file: a CSV "id,x1,x2", one row per agent, as
+                                #   a run's initial.csv (required for init = file)
+        host = 127.0.0.1        #   [127.0.0.1] host every agent runs on
+        base_port = 7100        #   [7100] agent i listens on base_port + i
+        # agent                 #   per-agent overrides, one `agent` per agent:
+        #     id = 3            #   which agent (required, 0..count-1)
+        #     host = 10.0.0.7   #   [agents/host] its host
+        #     port = 7203       #   [base_port + id] its port
+        #     x = "0.1 0.2"     #   [from init] its initial position (d numbers)
+
+    coordinator
+        endpoint = tcp://127.0.0.1:7099 #   [tcp://127.0.0.1:7099] where it binds
+        report_every = 10       #   [10] rounds between agent reports (>= 1)
+
+    security
+        curve = 1               #   [1] CURVE encryption; 0 only with an
+                                #   explicit insecure flag
+        keys = keys             #   [keys] certificate directory
+        # state = state         #   [state] agents' checkpoint directory

@@ -1,0 +1,1030 @@
+/*  test_fleet: the fleet file loader, its defaults, overrides and errors.
+
+    Every test writes its fleet files into one mkdtemp directory; every
+    error case checks NULL, the key path, a phrase of the problem, and that
+    the message is one line.
+*/
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ss_fleet.h"
+#include "ss_rng.h"
+
+static char s_dir [1024];
+
+//  Write text to DIR/name and return the full path (static buffer per call
+//  site is not enough: callers copy what they keep)
+static const char *
+s_write (const char *name, const char *text)
+{
+    static char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s", s_dir, name);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (text, file);
+    fclose (file);
+    return path;
+}
+
+static ss_fleet_t *
+s_load (const char *text, const char **sets, int n_sets, char *err, size_t size)
+{
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s", s_write ("fleet.zpl", text));
+    return ss_fleet_load (path, sets, n_sets, err, size);
+}
+
+static ss_fleet_t *
+s_load_ok (const char *text, const char **sets, int n_sets)
+{
+    char err [1024] = "";
+    ss_fleet_t *fleet = s_load (text, sets, n_sets, err, sizeof err);
+    if (!fleet)
+        print_error ("unexpected error: %s\n", err);
+    assert_non_null (fleet);
+    return fleet;
+}
+
+//  Assert an error line: "FILE: KEY: ... PHRASE ...", one line
+static void
+s_assert_error (const char *err, const char *key, const char *phrase)
+{
+    if (key) {
+        char prefix [PATH_MAX + 64];
+        snprintf (prefix, sizeof prefix, "%s/fleet.zpl: %s: ", s_dir, key);
+        if (strncmp (err, prefix, strlen (prefix)) != 0)
+            print_error ("expected prefix '%s' in '%s'\n", prefix, err);
+        assert_int_equal (strncmp (err, prefix, strlen (prefix)), 0);
+    }
+    if (!strstr (err, phrase))
+        print_error ("expected '%s' in '%s'\n", phrase, err);
+    assert_non_null (strstr (err, phrase));
+    assert_null (strchr (err, '\n'));
+}
+
+static void
+s_expect_error (const char *text, const char **sets, int n_sets,
+                const char *key, const char *phrase)
+{
+    char err [1024] = "";
+    ss_fleet_t *fleet = s_load (text, sets, n_sets, err, sizeof err);
+    if (fleet)
+        print_error ("expected an error '%s: %s'\n", key, phrase);
+    assert_null (fleet);
+    s_assert_error (err, key, phrase);
+}
+
+//  One fleet file: "fleet", "    name = t", then a section with one line
+static void
+s_expect_key_error (const char *section, const char *line,
+                    const char *key, const char *phrase)
+{
+    char text [1024];
+    if (section)
+        snprintf (text, sizeof text, "fleet\n    name = t\n    %s\n        %s\n",
+                  section, line);
+    else
+        snprintf (text, sizeof text, "fleet\n    name = t\n    %s\n", line);
+    s_expect_error (text, NULL, 0, key, phrase);
+}
+
+static const char *s_minimal = "fleet\n    name = x\n";
+
+//  Field by field: struct padding is not part of the model
+static void
+s_assert_model_equal (const ss_model_t *a, const ss_model_t *b)
+{
+    assert_int_equal (a->dim, b->dim);
+    assert_true (a->lo == b->lo && a->hi == b->hi);
+    assert_int_equal (a->m, b->m);
+    assert_true (a->ell == b->ell && a->h == b->h);
+    assert_int_equal (a->nq, b->nq);
+    assert_true (a->rho == b->rho && a->lambda == b->lambda);
+    assert_true (a->alpha == b->alpha && a->gamma == b->gamma);
+    assert_true (a->vmax == b->vmax);
+}
+
+//  --------------------------------------------------------------------------
+
+static void
+test_defaults (void **state)
+{
+    (void) state;
+    ss_fleet_t *fleet = s_load_ok (s_minimal, NULL, 0);
+    ss_model_t model;
+    ss_model_defaults (&model);
+    ss_mixture_t target;
+    ss_mixture_defaults (&target, model.dim, model.lo, model.hi);
+
+    assert_string_equal (fleet->name, "x");
+    assert_int_equal (fleet->rounds, 1000);
+    assert_int_equal (fleet->seed, 1);
+    s_assert_model_equal (&fleet->model, &model);
+    assert_int_equal (fleet->target.count, target.count);
+    for (int c = 0; c < target.count; c++) {
+        assert_true (fleet->target.comp [c].weight == target.comp [c].weight);
+        assert_true (fleet->target.comp [c].std == target.comp [c].std);
+        for (int a = 0; a < model.dim; a++)
+            assert_true (fleet->target.comp [c].mean [a] == target.comp [c].mean [a]);
+    }
+    assert_int_equal (fleet->graph_kind, SS_GRAPH_RING);
+    assert_int_equal (fleet->graph_degree, 4);
+    assert_true (fleet->graph_radius == 0.3);
+    assert_int_equal (fleet->n_edges, 0);
+    assert_int_equal (fleet->count, 50);
+    assert_int_equal (fleet->init, SS_INIT_UNIFORM);
+    assert_true (fleet->box_lo == model.lo);
+    assert_true (fabs (fleet->box_hi - (model.lo + 0.3 * (model.hi - model.lo))) < 1e-15);
+    assert_string_equal (fleet->host, "127.0.0.1");
+    assert_int_equal (fleet->base_port, 7100);
+    for (int i = 0; i < fleet->count; i++) {
+        assert_string_equal (fleet->agents [i].host, "127.0.0.1");
+        assert_int_equal (fleet->agents [i].port, 7100 + i);
+        for (int a = 0; a < model.dim; a++) {
+            assert_true (fleet->agents [i].x0 [a] >= model.lo);
+            assert_true (fleet->agents [i].x0 [a] <= model.hi);
+        }
+    }
+    assert_string_equal (fleet->coordinator, "tcp://127.0.0.1:7099");
+    assert_int_equal (fleet->report_every, 10);
+    assert_true (fleet->curve);
+    char expect [PATH_MAX + 16];
+    snprintf (expect, sizeof expect, "%s/fleet.zpl", s_dir);
+    assert_string_equal (fleet->path, expect);
+    assert_string_equal (fleet->dir, s_dir);
+    snprintf (expect, sizeof expect, "%s/keys", s_dir);
+    assert_string_equal (fleet->keys, expect);
+    snprintf (expect, sizeof expect, "%s/state", s_dir);
+    assert_string_equal (fleet->state_dir, expect);
+
+    char err [256];
+    ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
+    assert_non_null (graph);
+    assert_int_equal (graph->n, 50);
+    for (int i = 0; i < 50; i++)
+        assert_int_equal (ss_graph_degree (graph, i), 4);
+    assert_true (ss_graph_has_edge (graph, 0, 49));
+    assert_true (ss_graph_has_edge (graph, 0, 2));
+    ss_graph_destroy (&graph);
+    ss_fleet_destroy (&fleet);
+    assert_null (fleet);
+    ss_fleet_destroy (&fleet);      //  harmless
+}
+
+static const char *s_every_key =
+    "#   every key, none at its default\n"
+    "fleet\n"
+    "    name = every.key-1\n"
+    "    rounds = 0              #   until stopped\n"
+    "    seed = 18446744073709551615\n"
+    "    model\n"
+    "        dim = 3\n"
+    "        lo = -1\n"
+    "        hi = 2\n"
+    "        m = 4\n"
+    "        ell = 0.2\n"
+    "        h = 0\n"
+    "        nq = 16\n"
+    "        rho = 0.5\n"
+    "        lambda = 0.25\n"
+    "        alpha = 0.001\n"
+    "        gamma = 0.5\n"
+    "        vmax = 0.05\n"
+    "    target\n"
+    "        component\n"
+    "            weight = 2\n"
+    "            mean = \"-1 0.5 2\"\n"
+    "            std = 0.3\n"
+    "        component\n"
+    "            weight = 1\n"
+    "            mean = \"0 0 0\"\n"
+    "            std = 0.2\n"
+    "        component\n"
+    "            weight = 1e-1\n"
+    "            mean = '1.5   1.5 1.5'\n"
+    "            std = 1\n"
+    "    graph\n"
+    "        kind = edges\n"
+    "        degree = 6\n"
+    "        radius = 0.75\n"
+    "        edges = \"0-1 1-2 2-3 3-0 1-3\"\n"
+    "    agents\n"
+    "        count = 4\n"
+    "        init = box\n"
+    "        box_lo = 0.5\n"
+    "        box_hi = 1.5\n"
+    "        file = pos.csv\n"
+    "        host = node-a\n"
+    "        base_port = 9000\n"
+    "        agent\n"
+    "            id = 2\n"
+    "            host = node-b\n"
+    "            port = 9500\n"
+    "            x = \"-1 0 2\"\n"
+    "        agent\n"
+    "            id = 3\n"
+    "            port = 9600\n"
+    "    coordinator\n"
+    "        endpoint = tcp://10.0.0.1:5555\n"
+    "        report_every = 7\n"
+    "    security\n"
+    "        curve = 0\n"
+    "        keys = /etc/swarmshape/keys\n"
+    "        state = ckpt\n";
+
+static void
+test_every_key (void **state)
+{
+    (void) state;
+    ss_fleet_t *fleet = s_load_ok (s_every_key, NULL, 0);
+    assert_string_equal (fleet->name, "every.key-1");
+    assert_int_equal (fleet->rounds, 0);
+    assert_true (fleet->seed == UINT64_MAX);
+    const ss_model_t *m = &fleet->model;
+    assert_int_equal (m->dim, 3);
+    assert_true (m->lo == -1 && m->hi == 2);
+    assert_int_equal (m->m, 4);
+    assert_true (m->ell == 0.2 && m->h == 0);
+    assert_int_equal (m->nq, 16);
+    assert_true (m->rho == 0.5 && m->lambda == 0.25 && m->alpha == 0.001);
+    assert_true (m->gamma == 0.5 && m->vmax == 0.05);
+
+    const ss_mixture_t *t = &fleet->target;
+    assert_int_equal (t->count, 3);
+    assert_true (t->comp [0].weight == 2 && t->comp [0].std == 0.3);
+    assert_true (t->comp [0].mean [0] == -1 && t->comp [0].mean [1] == 0.5
+              && t->comp [0].mean [2] == 2);
+    assert_true (t->comp [2].weight == 0.1 && t->comp [2].std == 1);
+    assert_true (t->comp [2].mean [1] == 1.5);
+
+    assert_int_equal (fleet->graph_kind, SS_GRAPH_EDGES);
+    assert_int_equal (fleet->graph_degree, 6);
+    assert_true (fleet->graph_radius == 0.75);
+    assert_int_equal (fleet->n_edges, 5);
+    int edges [] = { 0, 1, 1, 2, 2, 3, 3, 0, 1, 3 };
+    assert_memory_equal (fleet->edges, edges, sizeof edges);
+
+    assert_int_equal (fleet->count, 4);
+    assert_int_equal (fleet->init, SS_INIT_BOX);
+    assert_true (fleet->box_lo == 0.5 && fleet->box_hi == 1.5);
+    char expect [PATH_MAX + 16];
+    snprintf (expect, sizeof expect, "%s/pos.csv", s_dir);
+    assert_string_equal (fleet->init_file, expect);
+    assert_string_equal (fleet->host, "node-a");
+    assert_int_equal (fleet->base_port, 9000);
+
+    assert_string_equal (fleet->agents [0].host, "node-a");
+    assert_int_equal (fleet->agents [0].port, 9000);
+    assert_int_equal (fleet->agents [1].port, 9001);
+    assert_string_equal (fleet->agents [2].host, "node-b");
+    assert_int_equal (fleet->agents [2].port, 9500);
+    assert_true (fleet->agents [2].x0 [0] == -1 && fleet->agents [2].x0 [1] == 0
+              && fleet->agents [2].x0 [2] == 2);
+    assert_string_equal (fleet->agents [3].host, "node-a");
+    assert_int_equal (fleet->agents [3].port, 9600);
+    for (int i = 0; i < 4; i++)
+        if (i != 2)
+            for (int a = 0; a < 3; a++) {
+                assert_true (fleet->agents [i].x0 [a] >= 0.5);
+                assert_true (fleet->agents [i].x0 [a] <= 1.5);
+            }
+
+    assert_string_equal (fleet->coordinator, "tcp://10.0.0.1:5555");
+    assert_int_equal (fleet->report_every, 7);
+    assert_false (fleet->curve);
+    assert_string_equal (fleet->keys, "/etc/swarmshape/keys");
+    snprintf (expect, sizeof expect, "%s/ckpt", s_dir);
+    assert_string_equal (fleet->state_dir, expect);
+
+    char err [256];
+    ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
+    assert_non_null (graph);
+    assert_true (ss_graph_has_edge (graph, 3, 1));
+    assert_false (ss_graph_has_edge (graph, 0, 2));
+    ss_graph_destroy (&graph);
+    ss_fleet_destroy (&fleet);
+}
+
+static void
+test_overrides (void **state)
+{
+    (void) state;
+    const char *sets [] = {
+        "agents/count=200", "graph/kind=geometric", "fleet/model/dim=1",
+        "/graph/radius=0.5", "name=over"
+    };
+    ss_fleet_t *fleet = s_load_ok (s_minimal, sets, 5);
+    assert_int_equal (fleet->count, 200);
+    assert_int_equal (fleet->graph_kind, SS_GRAPH_GEOMETRIC);
+    assert_true (fleet->graph_radius == 0.5);
+    assert_int_equal (fleet->model.dim, 1);
+    assert_string_equal (fleet->name, "over");
+    //  The default target follows the dimension
+    ss_mixture_t target;
+    ss_mixture_defaults (&target, 1, 0, 1);
+    assert_int_equal (fleet->target.count, target.count);
+    assert_true (fleet->target.comp [1].mean [0] == target.comp [1].mean [0]);
+    assert_int_equal (fleet->agents [199].port, 7299);
+    char err [256];
+    ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
+    assert_non_null (graph);
+    assert_int_equal (graph->n, 200);
+    ss_graph_destroy (&graph);
+    ss_fleet_destroy (&fleet);
+
+    //  An override replaces a value of the file
+    const char *sets2 [] = { "model/ell=0.3" };
+    fleet = s_load_ok ("fleet\n    model\n        ell = 0.2\n", sets2, 1);
+    assert_true (fleet->model.ell == 0.3);
+    ss_fleet_destroy (&fleet);
+
+    //  A set without '=' (or an empty path)
+    const char *bad [] = { "agents/count" };
+    char err2 [256];
+    assert_null (s_load (s_minimal, bad, 1, err2, sizeof err2));
+    assert_string_equal (err2, "--set 'agents/count': expected PATH=VALUE");
+    const char *empty [] = { "=3" };
+    assert_null (s_load (s_minimal, empty, 1, err2, sizeof err2));
+    assert_string_equal (err2, "--set '=3': expected PATH=VALUE");
+
+    //  A set to an unknown key, or with a bad value, fails like the file
+    const char *unknown [] = { "model/foo=1" };
+    s_expect_error (s_minimal, unknown, 1, "fleet/model/foo", "unknown key");
+    const char *unknown2 [] = { "fleet/nosuch/deeper=1" };
+    s_expect_error (s_minimal, unknown2, 1, "fleet/nosuch", "unknown key");
+    const char *badvalue [] = { "model/ell=abc" };
+    s_expect_error (s_minimal, badvalue, 1, "fleet/model/ell",
+                    "expected a number > 0, got 'abc'");
+    const char *newline [] = { "name=a\nb" };
+    s_expect_error (s_minimal, newline, 1, "fleet/name", "expected 1 to 63");
+}
+
+static void
+test_file_errors (void **state)
+{
+    (void) state;
+    char err [1024];
+    char path [PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/no-such.zpl", s_dir);
+    assert_null (ss_fleet_load (path, NULL, 0, err, sizeof err));
+    char expect [PATH_MAX + 128];
+    snprintf (expect, sizeof expect,
+              "%s: cannot read file (No such file or directory)", path);
+    assert_string_equal (err, expect);
+
+    //  A directory
+    assert_null (ss_fleet_load (s_dir, NULL, 0, err, sizeof err));
+    assert_non_null (strstr (err, "cannot read file"));
+
+    //  Syntax: 3-space indent, an unterminated quote
+    const char *bad [] = {
+        "fleet\n   name = x\n",
+        "fleet\n    name = \"x\n",
+        "fleet\n    name = \"x\" junk\n",
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+        snprintf (path, sizeof path, "%s", s_write ("syntax.zpl", bad [b]));
+        assert_null (ss_fleet_load (path, NULL, 0, err, sizeof err));
+        snprintf (expect, sizeof expect, "%s: syntax error (not valid ZPL)", path);
+        assert_string_equal (err, expect);
+    }
+    //  No fleet section, something else at the top level, empty file
+    s_expect_error ("", NULL, 0, "fleet", "missing section");
+    s_expect_error ("# just a comment\n", NULL, 0, "fleet", "missing section");
+    s_expect_error ("fleet\n    name = x\nother\n", NULL, 0, "other", "unknown key");
+    s_expect_error ("fleet\nfleet\n", NULL, 0, "fleet", "duplicate key");
+    //  A small err buffer is cut, never overrun
+    char small [8];
+    assert_null (ss_fleet_load (path, NULL, 0, small, sizeof small));
+    assert_int_equal (strlen (small), 7);
+    assert_null (ss_fleet_load (path, NULL, 0, NULL, 0));
+}
+
+static void
+test_unknown_keys (void **state)
+{
+    (void) state;
+    s_expect_key_error (NULL, "foo = 1", "fleet/foo", "unknown key");
+    s_expect_key_error (NULL, "plugins", "fleet/plugins", "unknown key");
+    s_expect_key_error ("model", "foo = 1", "fleet/model/foo", "unknown key");
+    s_expect_key_error ("graph", "kinds = ring", "fleet/graph/kinds", "unknown key");
+    s_expect_key_error ("agents", "number = 3", "fleet/agents/number", "unknown key");
+    s_expect_key_error ("coordinator", "bind = x", "fleet/coordinator/bind",
+                        "unknown key");
+    s_expect_key_error ("security", "cert = x", "fleet/security/cert", "unknown key");
+    s_expect_key_error ("target", "weight = 1", "fleet/target/weight", "unknown key");
+    s_expect_error ("fleet\n    target\n        component\n            weight = 1\n"
+                    "            mean = \"0.5 0.5\"\n            std = 0.1\n"
+                    "            shape = round\n",
+                    NULL, 0, "fleet/target/component/shape", "unknown key");
+    s_expect_error ("fleet\n    agents\n        agent\n            id = 1\n"
+                    "            speed = 2\n",
+                    NULL, 0, "fleet/agents/agent/speed", "unknown key");
+    //  A child under a leaf, a value on a section, a duplicate
+    s_expect_error ("fleet\n    name = x\n        sub = 1\n", NULL, 0,
+                    "fleet/name/sub", "unknown key");
+    s_expect_error ("fleet\n    model = 3\n", NULL, 0, "fleet/model",
+                    "expected a section, got a value '3'");
+    s_expect_error ("fleet\n    model\n        ell = 0.1\n        ell = 0.2\n",
+                    NULL, 0, "fleet/model/ell", "duplicate key");
+    s_expect_error ("fleet\n    model\n    model\n", NULL, 0, "fleet/model",
+                    "duplicate key");
+}
+
+static void
+test_bad_numbers (void **state)
+{
+    (void) state;
+    char err [1024];
+    //  The brief's exact example line
+    ss_fleet_t *fleet = s_load ("fleet\n    model\n        ell = abc\n",
+                                NULL, 0, err, sizeof err);
+    assert_null (fleet);
+    char expect [PATH_MAX + 128];
+    snprintf (expect, sizeof expect,
+              "%s/fleet.zpl: fleet/model/ell: expected a number > 0, got 'abc'",
+              s_dir);
+    assert_string_equal (err, expect);
+
+    const char *bad [] = { "abc", "1e999", "", "3x", "nan", "inf", "0x", "1 2",
+                           "-0.1", "0" };
+    for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+        char line [64], phrase [64];
+        snprintf (line, sizeof line, "ell = \"%s\"", bad [b]);
+        snprintf (phrase, sizeof phrase, "expected a number > 0, got '%s'", bad [b]);
+        s_expect_key_error ("model", line, "fleet/model/ell", phrase);
+    }
+    s_expect_key_error ("model", "ell", "fleet/model/ell", "got ''");
+    s_expect_key_error ("model", "lo = 1e999", "fleet/model/lo", "expected a number");
+    s_expect_key_error ("model", "h = -1", "fleet/model/h", "expected a number >= 0");
+    s_expect_key_error ("model", "lambda = x", "fleet/model/lambda", ">= 0");
+    s_expect_key_error ("model", "rho = 0", "fleet/model/rho", "> 0");
+    s_expect_key_error ("model", "alpha = -1", "fleet/model/alpha", "> 0");
+    s_expect_key_error ("model", "gamma = 3x", "fleet/model/gamma", "> 0");
+    s_expect_key_error ("model", "vmax = ''", "fleet/model/vmax", "> 0");
+    //  Integers
+    s_expect_key_error ("model", "dim = 4", "fleet/model/dim",
+                        "expected an integer in 1..3, got '4'");
+    s_expect_key_error ("model", "dim = 2.0", "fleet/model/dim", "got '2.0'");
+    s_expect_key_error ("model", "dim = 0", "fleet/model/dim", "1..3");
+    s_expect_key_error ("model", "m = 0", "fleet/model/m", "got '0'");
+    s_expect_key_error ("model", "nq = 1", "fleet/model/nq", "got '1'");
+    s_expect_key_error (NULL, "rounds = -1", "fleet/rounds",
+                        "expected an integer >= 0, got '-1'");
+    s_expect_key_error (NULL, "rounds = 1.5", "fleet/rounds", "got '1.5'");
+    s_expect_key_error (NULL, "rounds = 99999999999999999999", "fleet/rounds",
+                        "expected an integer");
+    s_expect_key_error (NULL, "seed = -1", "fleet/seed", "got '-1'");
+    s_expect_key_error (NULL, "seed = 18446744073709551616", "fleet/seed",
+                        "expected an integer");
+    s_expect_key_error (NULL, "seed = 1e3", "fleet/seed", "got '1e3'");
+}
+
+static void
+test_out_of_range (void **state)
+{
+    (void) state;
+    s_expect_key_error ("model", "hi = 0", "fleet/model/hi", "> lo");
+    s_expect_key_error ("model", "lo = 1", "fleet/model/lo", "< hi");
+    //  ss_model_check's message, with its key
+    s_expect_key_error ("model", "m = 40", "fleet/model/m", "m^dim <= 1024");
+    s_expect_error ("fleet\n    model\n        dim = 3\n        nq = 100\n",
+                    NULL, 0, "fleet/model/nq", "nq^dim");
+    s_expect_key_error ("agents", "count = 0", "fleet/agents/count", "1..100000");
+    s_expect_key_error ("agents", "count = 100001", "fleet/agents/count",
+                        "1..100000");
+    s_expect_key_error ("agents", "init = grid", "fleet/agents/init",
+                        "unknown init 'grid' (uniform, box, file)");
+    s_expect_key_error ("agents", "base_port = 0", "fleet/agents/base_port",
+                        "1..65535");
+    s_expect_key_error ("agents", "base_port = 70000", "fleet/agents/base_port",
+                        "1..65535");
+    s_expect_key_error ("agents", "base_port = 65500", "fleet/agents/base_port",
+                        "above 65535");
+    s_expect_key_error ("agents", "host = \"a b\"", "fleet/agents/host", "got 'a b'");
+    s_expect_key_error ("agents", "host = ''", "fleet/agents/host", "host name");
+    s_expect_key_error ("agents", "box_hi = 2", "fleet/agents/box_hi", "[lo, hi]");
+    s_expect_key_error ("agents", "box_lo = -0.5", "fleet/agents/box_lo", "[lo, hi]");
+    s_expect_key_error ("agents", "box_lo = 0.5", "fleet/agents/box_hi",
+                        "> box_lo");
+    s_expect_key_error ("coordinator", "report_every = 0",
+                        "fleet/coordinator/report_every", "got '0'");
+    s_expect_key_error ("coordinator", "endpoint = localhost",
+                        "fleet/coordinator/endpoint", "tcp://127.0.0.1:7099");
+    s_expect_key_error ("security", "curve = 2", "fleet/security/curve", "0..1");
+    s_expect_key_error ("security", "curve = yes", "fleet/security/curve", "'yes'");
+    s_expect_key_error ("security", "keys = ''", "fleet/security/keys", "directory");
+    s_expect_error ("fleet\n    name = \"my fleet\"\n", NULL, 0, "fleet/name",
+                    "got 'my fleet'");
+    s_expect_error ("fleet\n    name = ''\n", NULL, 0, "fleet/name", "got ''");
+    s_expect_error ("fleet\n    name = abcdefghijabcdefghijabcdefghijabcdefghij"
+                    "abcdefghijabcdefghijabcd\n", NULL, 0, "fleet/name",
+                    "expected 1 to 63 characters");
+}
+
+static void
+test_graph_options (void **state)
+{
+    (void) state;
+    s_expect_key_error ("graph", "kind = star", "fleet/graph/kind",
+                        "unknown graph kind 'star' (ring, grid, geometric, "
+                        "complete, edges)");
+    s_expect_key_error ("graph", "degree = 3", "fleet/graph/degree", "even");
+    s_expect_key_error ("graph", "degree = 0", "fleet/graph/degree", "even degree >= 2");
+    s_expect_key_error ("graph", "degree = 50", "fleet/graph/degree",
+                        "< agents/count (50)");
+    s_expect_error ("fleet\n    agents\n        count = 3\n", NULL, 0,
+                    "fleet/graph/degree", "< agents/count (3), got 4");
+    s_expect_error ("fleet\n    agents\n        count = 2\n    graph\n"
+                    "        degree = 2\n", NULL, 0, "fleet/graph/degree",
+                    "< agents/count (2), got 2");
+    const char *small_ring [] = { "agents/count=3", "graph/degree=2" };
+    ss_fleet_t *ring = s_load_ok (s_minimal, small_ring, 2);
+    ss_fleet_destroy (&ring);
+    s_expect_key_error ("graph", "degree = -2", "fleet/graph/degree", "got '-2'");
+    s_expect_key_error ("graph", "radius = 0", "fleet/graph/radius", "> 0");
+    s_expect_key_error ("graph", "kind = edges", "fleet/graph/edges",
+                        "missing (required when kind = edges)");
+    s_expect_key_error ("graph", "edges = \"0-1 1-50\"", "fleet/graph/edges",
+                        "out of range");
+    s_expect_key_error ("graph", "edges = \"0-1 1-\"", "fleet/graph/edges",
+                        "got '1-'");
+    s_expect_key_error ("graph", "edges = \"0-\"", "fleet/graph/edges",
+                        "expected pairs");
+    s_expect_key_error ("graph", "edges = \"-1-2\"", "fleet/graph/edges",
+                        "expected pairs");
+    s_expect_key_error ("graph", "edges = \"a-b\"", "fleet/graph/edges",
+                        "expected pairs");
+    s_expect_key_error ("graph", "edges = \"1-2-3\"", "fleet/graph/edges",
+                        "expected pairs");
+    s_expect_key_error ("graph", "edges = \"3-3\"", "fleet/graph/edges", "itself");
+
+    //  Every kind builds on a small fleet
+    const char *kinds [] = { "ring", "grid", "geometric", "complete" };
+    for (int k = 0; k < 4; k++) {
+        char set [64];
+        snprintf (set, sizeof set, "graph/kind=%s", kinds [k]);
+        const char *sets [] = { set, "graph/radius=2" };
+        ss_fleet_t *fleet = s_load_ok (s_minimal, sets, 2);
+        char err [256];
+        ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
+        assert_non_null (graph);
+        assert_int_equal (graph->n, 50);
+        ss_graph_destroy (&graph);
+        ss_fleet_destroy (&fleet);
+    }
+    //  One agent: a graph without edges, whatever the kind
+    for (int k = 0; k < 4; k++) {
+        char set [64];
+        snprintf (set, sizeof set, "graph/kind=%s", kinds [k]);
+        const char *sets [] = { set, "agents/count=1" };
+        ss_fleet_t *fleet = s_load_ok (s_minimal, sets, 2);
+        char err [256];
+        ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
+        assert_non_null (graph);
+        assert_int_equal (graph->n, 1);
+        assert_int_equal (ss_graph_degree (graph, 0), 0);
+        ss_graph_destroy (&graph);
+        ss_fleet_destroy (&fleet);
+    }
+}
+
+static void
+test_not_connected (void **state)
+{
+    (void) state;
+    const char *sets [] = { "graph/kind=geometric", "graph/radius=0.001" };
+    ss_fleet_t *fleet = s_load_ok (s_minimal, sets, 2);
+    char err [512];
+    assert_null (ss_fleet_graph (fleet, err, sizeof err));
+    char expect [PATH_MAX + 256];
+    snprintf (expect, sizeof expect, "%s/fleet.zpl: fleet/graph: the graph is not "
+              "connected (kind geometric, radius 0.001); raise radius or choose "
+              "another kind", s_dir);
+    assert_string_equal (err, expect);
+    ss_fleet_destroy (&fleet);
+
+    const char *sets2 [] = { "graph/kind=edges", "graph/edges=0-1 2-3",
+                             "agents/count=4" };
+    fleet = s_load_ok (s_minimal, sets2, 3);
+    assert_null (ss_fleet_graph (fleet, err, sizeof err));
+    s_assert_error (err, "fleet/graph", "the graph is not connected (kind edges");
+    ss_fleet_destroy (&fleet);
+}
+
+static void
+test_init_file (void **state)
+{
+    (void) state;
+    s_write ("good.csv", "id,x1,x2\n1,0.5,0.25\n0,0,1\n2,1e-3,0.75\n");
+    const char *fleet_text =
+        "fleet\n    graph\n        kind = complete\n"
+        "    agents\n        count = 3\n        init = file\n"
+        "        file = good.csv\n";
+    ss_fleet_t *fleet = s_load_ok (fleet_text, NULL, 0);
+    assert_int_equal (fleet->init, SS_INIT_FILE);
+    assert_true (fleet->agents [0].x0 [0] == 0 && fleet->agents [0].x0 [1] == 1);
+    assert_true (fleet->agents [1].x0 [0] == 0.5 && fleet->agents [1].x0 [1] == 0.25);
+    assert_true (fleet->agents [2].x0 [0] == 1e-3 && fleet->agents [2].x0 [1] == 0.75);
+    double x [6];
+    ss_fleet_positions (fleet, x);
+    assert_true (x [2] == 0.5 && x [5] == 0.75);
+    ss_fleet_destroy (&fleet);
+
+    //  An agent override replaces a row
+    const char *sets [] = { "agents/agent/id=1", "agents/agent/x=0.9 0.1" };
+    fleet = s_load_ok (fleet_text, sets, 2);
+    assert_true (fleet->agents [1].x0 [0] == 0.9 && fleet->agents [1].x0 [1] == 0.1);
+    ss_fleet_destroy (&fleet);
+
+    //  CRLF line ends are fine
+    s_write ("good.csv", "id,x1,x2\r\n0,0,1\r\n1,0.5,0.25\r\n2,1,1\r\n");
+    fleet = s_load_ok (fleet_text, NULL, 0);
+    ss_fleet_destroy (&fleet);
+
+    struct { const char *csv; const char *phrase; } bad [] = {
+        { "id,x1,x2\n0,0,1\n1,0.5,0.5\n", "2 rows, expected one per agent" },
+        { "id,x1,x2\n0,0,1\n1,0.5,0.5\n2,0,0\n3,0,0\n", "good.csv:5: more rows" },
+        { "id,x,y\n0,0,1\n1,0.5,0.5\n2,0,0\n", "good.csv:1: expected the header 'id,x1,x2'" },
+        { "id,x1\n0,0\n1,0.5\n2,0\n", "expected the header" },
+        { "id,x1,x2\n0,0,1\n1,0.5,1.5\n2,0,0\n", "good.csv:3: x2 = 1.5 is outside the box" },
+        { "id,x1,x2\n0,0,1\n1,0.5,abc\n2,0,0\n", "good.csv:3: expected 'id,x1,x2'" },
+        { "id,x1,x2\n0,0,1\n1,0.5\n2,0,0\n", "good.csv:3:" },
+        { "id,x1,x2\n0,0,1\n1,0.5,0.5,0.5\n2,0,0\n", "good.csv:3:" },
+        { "id,x1,x2\n0,0,1\n0,0.5,0.5\n2,0,0\n", "good.csv:3: agent 0 is given twice" },
+        { "id,x1,x2\n0,0,1\n3,0.5,0.5\n2,0,0\n", "good.csv:3: agent id 3 is out of range" },
+        { "id,x1,x2\n0,0,1\n\n1,0,0\n2,0,0\n", "good.csv:3:" },
+        { "", "empty file" },
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+        s_write ("good.csv", bad [b].csv);
+        s_expect_error (fleet_text, NULL, 0, "fleet/agents/file", bad [b].phrase);
+    }
+    s_expect_error ("fleet\n    agents\n        init = file\n", NULL, 0,
+                    "fleet/agents/file", "missing (required when init = file)");
+    s_expect_error ("fleet\n    agents\n        init = file\n"
+                    "        file = nothere.csv\n", NULL, 0, "fleet/agents/file",
+                    "nothere.csv: cannot read file (No such file or directory)");
+}
+
+static void
+test_init_box_and_uniform (void **state)
+{
+    (void) state;
+    const char *sets [] = { "agents/init=box", "agents/count=500" };
+    ss_fleet_t *fleet = s_load_ok (s_minimal, sets, 2);
+    for (int i = 0; i < 500; i++)
+        for (int a = 0; a < 2; a++) {
+            assert_true (fleet->agents [i].x0 [a] >= 0);
+            assert_true (fleet->agents [i].x0 [a] <= 0.3);
+        }
+    ss_fleet_destroy (&fleet);
+
+    //  Same seed, same positions; another seed, other positions; all in D
+    const char *text = "fleet\n    model\n        lo = -2\n        hi = 3\n";
+    const char *seed1 [] = { "seed=7" };
+    const char *seed2 [] = { "seed=8" };
+    ss_fleet_t *a = s_load_ok (text, seed1, 1);
+    ss_fleet_t *b = s_load_ok (text, seed1, 1);
+    ss_fleet_t *c = s_load_ok (text, seed2, 1);
+    double xa [100], xb [100], xc [100];
+    ss_fleet_positions (a, xa);
+    ss_fleet_positions (b, xb);
+    ss_fleet_positions (c, xc);
+    assert_memory_equal (xa, xb, sizeof xa);
+    assert_memory_not_equal (xa, xc, sizeof xa);
+    double lo = 1e9, hi = -1e9;
+    for (int i = 0; i < 100; i++) {
+        assert_true (xa [i] >= -2 && xa [i] < 3);
+        assert_true (xc [i] >= -2 && xc [i] < 3);
+        lo = fmin (lo, xa [i]);
+        hi = fmax (hi, xa [i]);
+    }
+    assert_true (lo < -1.5 && hi > 2.5);       //  spread over D
+    //  Documented draw order: agent 0's coordinates first
+    ss_rng_t rng;
+    ss_rng_seed (&rng, 7);
+    for (int k = 0; k < 100; k++)
+        assert_true (xa [k] == -2 + 5 * ss_rng_uniform (&rng));
+    ss_fleet_destroy (&a);
+    ss_fleet_destroy (&b);
+    ss_fleet_destroy (&c);
+}
+
+static void
+test_agent_overrides (void **state)
+{
+    (void) state;
+    const char *text =
+        "fleet\n    agents\n        count = 5\n        host = h0\n"
+        "        agent\n            id = 4\n            x = \"0.125 0.875\"\n"
+        "        agent\n            id = 1\n            host = h1\n"
+        "            port = 8000\n";
+    ss_fleet_t *fleet = s_load_ok (text, NULL, 0);
+    assert_true (fleet->agents [4].x0 [0] == 0.125 && fleet->agents [4].x0 [1] == 0.875);
+    assert_string_equal (fleet->agents [4].host, "h0");
+    assert_int_equal (fleet->agents [4].port, 7104);
+    assert_string_equal (fleet->agents [1].host, "h1");
+    assert_int_equal (fleet->agents [1].port, 8000);
+    assert_string_equal (fleet->agents [2].host, "h0");
+    assert_int_equal (fleet->agents [2].port, 7102);
+    ss_fleet_destroy (&fleet);
+
+    //  An agent's own port lifts the base_port + id limit
+    fleet = s_load_ok ("fleet\n    graph\n        kind = complete\n"
+                       "    agents\n        count = 2\n"
+                       "        base_port = 65535\n        agent\n"
+                       "            id = 1\n            port = 7000\n", NULL, 0);
+    assert_int_equal (fleet->agents [0].port, 65535);
+    ss_fleet_destroy (&fleet);
+
+    const char *agent = "fleet\n    agents\n        count = 5\n        agent\n";
+    char file [512];
+    struct { const char *lines; const char *key; const char *phrase; } bad [] = {
+        { "            host = h\n", "fleet/agents/agent/id", "missing" },
+        { "            id = 5\n", "fleet/agents/agent/id", "0..4" },
+        { "            id = x\n", "fleet/agents/agent/id", "got 'x'" },
+        { "            id = 1\n            port = 0\n", "fleet/agents/agent/port", "1..65535" },
+        { "            id = 1\n            port = 65536\n", "fleet/agents/agent/port", "1..65535" },
+        { "            id = 1\n            port = 7100\n", "fleet/agents/agent/port",
+          "agents 0 and 1 both listen on 127.0.0.1:7100" },
+        { "            id = 1\n            x = \"0.5\"\n", "fleet/agents/agent/x",
+          "expected 2 numbers in [0, 1], got '0.5' (agent 1)" },
+        { "            id = 1\n            x = \"0.5 0.5 0.5\"\n", "fleet/agents/agent/x", "2 numbers" },
+        { "            id = 1\n            x = \"0.5 1.5\"\n", "fleet/agents/agent/x", "[0, 1]" },
+        { "            id = 1\n            x = \"0.5 abc\"\n", "fleet/agents/agent/x", "got '0.5 abc'" },
+        { "            id = 1\n            host = \"\"\n", "fleet/agents/agent/host", "host name" },
+        { "            id = 1\n        agent\n            id = 1\n", "fleet/agents/agent/id",
+          "agent 1 is given twice" },
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+        snprintf (file, sizeof file, "%s%s", agent, bad [b].lines);
+        s_expect_error (file, NULL, 0, bad [b].key, bad [b].phrase);
+    }
+}
+
+static void
+test_target (void **state)
+{
+    (void) state;
+    const char *comp = "fleet\n    target\n        component\n";
+    char file [1024];
+    struct { const char *lines; const char *key; const char *phrase; } bad [] = {
+        { "            mean = \"0.5 0.5\"\n            std = 0.1\n",
+          "fleet/target/component/weight", "missing" },
+        { "            weight = 1\n            std = 0.1\n",
+          "fleet/target/component/mean", "missing" },
+        { "            weight = 1\n            mean = \"0.5 0.5\"\n",
+          "fleet/target/component/std", "missing" },
+        { "            weight = 0\n            mean = \"0.5 0.5\"\n            std = 0.1\n",
+          "fleet/target/component/weight", "expected a number > 0, got '0'" },
+        { "            weight = 1\n            mean = \"0.5 0.5\"\n            std = -1\n",
+          "fleet/target/component/std", "expected a number > 0, got '-1'" },
+        { "            weight = 1\n            mean = \"0.5\"\n            std = 0.1\n",
+          "fleet/target/component/mean", "expected 2 numbers in [0, 1], got '0.5'" },
+        { "            weight = 1\n            mean = \"0.5 1.01\"\n            std = 0.1\n",
+          "fleet/target/component/mean", "[0, 1]" },
+        { "            weight = 1\n            mean = \"0.5 0.5x\"\n            std = 0.1\n",
+          "fleet/target/component/mean", "got '0.5 0.5x'" },
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+        snprintf (file, sizeof file, "%s%s", comp, bad [b].lines);
+        s_expect_error (file, NULL, 0, bad [b].key, bad [b].phrase);
+    }
+    //  Too many components
+    char many [8192];
+    size_t len = (size_t) snprintf (many, sizeof many, "fleet\n    target\n");
+    for (int c = 0; c < SS_MAX_COMPONENTS + 1; c++)
+        len += (size_t) snprintf (many + len, sizeof many - len,
+                                  "        component\n            weight = 1\n"
+                                  "            mean = \"0.5 0.5\"\n"
+                                  "            std = 0.1\n");
+    s_expect_error (many, NULL, 0, "fleet/target/component", "at most 16");
+}
+
+static void
+test_fleet_id (void **state)
+{
+    (void) state;
+    const char *text =
+        "fleet\n    name = idtest\n    target\n        component\n"
+        "            weight = 1\n            mean = \"0.5 0.5\"\n"
+        "            std = 0.1\n";
+    ss_fleet_t *base = s_load_ok (text, NULL, 0);
+    uint64_t id = ss_fleet_id (base);
+    ss_fleet_t *same = s_load_ok (text, NULL, 0);
+    assert_true (ss_fleet_id (same) == id);
+    ss_fleet_destroy (&same);
+
+    //  The target, the hosts, the ports and the coordinator do not count
+    const char *ignored [] = {
+        "target/component/mean=0.2 0.3", "target/component/std=0.3",
+        "agents/host=elsewhere", "agents/base_port=9000",
+        "coordinator/report_every=3", "rounds=5"
+    };
+    for (size_t s = 0; s < sizeof ignored / sizeof ignored [0]; s++) {
+        ss_fleet_t *other = s_load_ok (text, &ignored [s], 1);
+        assert_true (ss_fleet_id (other) == id);
+        ss_fleet_destroy (&other);
+    }
+    //  The name, the count, the seed, every model value and the graph do
+    const char *changed [] = {
+        "name=idtest2", "agents/count=51", "seed=2", "model/dim=3",
+        "model/lo=-0.5", "model/hi=2", "model/m=6", "model/ell=0.16",
+        "model/h=0.06", "model/nq=33", "model/rho=0.02", "model/lambda=0.1",
+        "model/alpha=0.003", "model/gamma=0.9", "model/vmax=0.03",
+        "graph/kind=complete", "graph/degree=6", "graph/radius=0.4",
+    };
+    for (size_t s = 0; s < sizeof changed / sizeof changed [0]; s++) {
+        const char *sets [] = { changed [s], "target/component/mean=0.5 0.5 0.5" };
+        ss_fleet_t *other = s_load_ok (text, sets,
+                                       strstr (changed [s], "dim=3")? 2: 1);
+        if (ss_fleet_id (other) == id)
+            print_error ("fleet id unchanged by %s\n", changed [s]);
+        assert_true (ss_fleet_id (other) != id);
+        ss_fleet_destroy (&other);
+    }
+    const char *edges1 [] = { "graph/kind=edges", "graph/edges=0-1 1-2",
+                              "agents/count=3" };
+    const char *edges2 [] = { "graph/kind=edges", "graph/edges=0-1 0-2",
+                              "agents/count=3" };
+    ss_fleet_t *e1 = s_load_ok (text, edges1, 3);
+    ss_fleet_t *e2 = s_load_ok (text, edges2, 3);
+    assert_true (ss_fleet_id (e1) != ss_fleet_id (e2));
+    ss_fleet_destroy (&e1);
+    ss_fleet_destroy (&e2);
+    ss_fleet_destroy (&base);
+}
+
+static void
+test_load_target (void **state)
+{
+    (void) state;
+    ss_model_t model;
+    ss_model_defaults (&model);
+    ss_mixture_t target;
+    memset (&target, 0, sizeof target);
+    char err [1024];
+    char path [PATH_MAX + 16];
+
+    snprintf (path, sizeof path, "%s", s_write ("target.zpl",
+              "#   a new target\n"
+              "target\n    component\n        weight = 1\n"
+              "        mean = \"0.1 0.9\"\n        std = 0.05\n"
+              "    component\n        weight = 3\n"
+              "        mean = \"0.9 0.1\"\n        std = 0.2\n"));
+    assert_int_equal (ss_fleet_load_target (path, &model, &target, err, sizeof err), 0);
+    assert_int_equal (target.count, 2);
+    assert_true (target.comp [0].mean [1] == 0.9 && target.comp [1].weight == 3);
+    assert_true (target.comp [1].std == 0.2);
+
+    //  A fleet file's target is read too
+    snprintf (path, sizeof path, "%s", s_write ("target.zpl",
+              "fleet\n    name = other\n    target\n        component\n"
+              "            weight = 1\n            mean = \"0.3 0.3\"\n"
+              "            std = 0.1\n"));
+    assert_int_equal (ss_fleet_load_target (path, &model, &target, err, sizeof err), 0);
+    assert_int_equal (target.count, 1);
+    assert_true (target.comp [0].mean [0] == 0.3);
+
+    //  Errors leave the target unchanged
+    ss_mixture_t before = target;
+    struct { const char *text; const char *phrase; } bad [] = {
+        { "target\n    component\n        weight = 1\n        mean = \"0.3\"\n"
+          "        std = 0.1\n", ": target/component/mean: expected 2 numbers" },
+        { "target\n    component\n        weight = 1\n        mean = \"0.3 0.3\"\n"
+          "        std = 0.1\n        colour = red\n",
+          ": target/component/colour: unknown key" },
+        { "target\n    weight = 1\n", ": target/weight: unknown key" },
+        { "fleet\n    target\n        component\n            std = 0.1\n",
+          ": fleet/target/component/weight: missing" },
+        { "fleet\n    name = x\n", ": fleet/target: missing section" },
+        { "targets\n", ": targets: unknown key" },
+        { "", ": target: missing section" },
+        { "target\n  component\n", ": syntax error (not valid ZPL)" },
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+        snprintf (path, sizeof path, "%s", s_write ("target.zpl", bad [b].text));
+        assert_int_equal (ss_fleet_load_target (path, &model, &target,
+                                                err, sizeof err), -1);
+        assert_int_equal (strncmp (err, path, strlen (path)), 0);
+        if (!strstr (err, bad [b].phrase))
+            print_error ("expected '%s' in '%s'\n", bad [b].phrase, err);
+        assert_non_null (strstr (err, bad [b].phrase));
+        assert_null (strchr (err, '\n'));
+        assert_memory_equal (&target, &before, sizeof target);
+    }
+    snprintf (path, sizeof path, "%s/none.zpl", s_dir);
+    assert_int_equal (ss_fleet_load_target (path, &model, &target, err, sizeof err), -1);
+    assert_non_null (strstr (err, "cannot read file (No such file or directory)"));
+}
+
+static void
+test_demo_fleet (void **state)
+{
+    (void) state;
+    //  The README's example fleet, when the tests run from the source tree
+    //  __FILE__ is .../tests/unit/test_fleet.c under CMake
+    char source [PATH_MAX] = "";
+    const char *tail = strstr (__FILE__, "tests/unit/test_fleet.c");
+    if (tail)
+        snprintf (source, sizeof source, "%.*sdeploy/fleets/demo.zpl",
+                  (int) (tail - __FILE__), __FILE__);
+    const char *candidates [] = {
+        source, "deploy/fleets/demo.zpl", "../deploy/fleets/demo.zpl",
+        "../../deploy/fleets/demo.zpl"
+    };
+    const char *path = NULL;
+    for (size_t c = 0; c < sizeof candidates / sizeof candidates [0]; c++)
+        if (*candidates [c] && access (candidates [c], R_OK) == 0) {
+            path = candidates [c];
+            break;
+        }
+    if (!path)
+        skip ();
+    char err [1024];
+    ss_fleet_t *fleet = ss_fleet_load (path, NULL, 0, err, sizeof err);
+    if (!fleet)
+        print_error ("%s\n", err);
+    assert_non_null (fleet);
+    assert_string_equal (fleet->name, "demo");
+    assert_int_equal (fleet->rounds, 1000);
+    assert_int_equal (fleet->seed, 1);
+    assert_int_equal (fleet->count, 50);
+    assert_int_equal (fleet->graph_kind, SS_GRAPH_RING);
+    assert_int_equal (fleet->graph_degree, 4);
+    ss_model_t model;
+    ss_model_defaults (&model);
+    s_assert_model_equal (&fleet->model, &model);
+    ss_mixture_t target;
+    ss_mixture_defaults (&target, 2, 0, 1);
+    assert_int_equal (fleet->target.count, 2);
+    for (int c = 0; c < 2; c++) {
+        assert_true (fabs (fleet->target.comp [c].weight - target.comp [c].weight) < 1e-15);
+        assert_true (fabs (fleet->target.comp [c].std - target.comp [c].std) < 1e-15);
+        for (int a = 0; a < 2; a++)
+            assert_true (fabs (fleet->target.comp [c].mean [a]
+                             - target.comp [c].mean [a]) < 1e-15);
+    }
+    assert_string_equal (fleet->coordinator, "tcp://127.0.0.1:7099");
+    assert_int_equal (fleet->report_every, 10);
+    assert_true (fleet->curve);
+    ss_fleet_destroy (&fleet);
+}
+
+//  --------------------------------------------------------------------------
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (s_dir, sizeof s_dir, "%s/test_fleet.XXXXXX", tmp? tmp: "/tmp");
+    return mkdtemp (s_dir)? 0: -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    const char *names [] = { "fleet.zpl", "syntax.zpl", "good.csv", "target.zpl" };
+    for (size_t n = 0; n < sizeof names / sizeof names [0]; n++) {
+        char path [PATH_MAX + 32];
+        snprintf (path, sizeof path, "%s/%s", s_dir, names [n]);
+        unlink (path);
+    }
+    return rmdir (s_dir);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_defaults),
+        cmocka_unit_test (test_every_key),
+        cmocka_unit_test (test_overrides),
+        cmocka_unit_test (test_file_errors),
+        cmocka_unit_test (test_unknown_keys),
+        cmocka_unit_test (test_bad_numbers),
+        cmocka_unit_test (test_out_of_range),
+        cmocka_unit_test (test_graph_options),
+        cmocka_unit_test (test_not_connected),
+        cmocka_unit_test (test_init_file),
+        cmocka_unit_test (test_init_box_and_uniform),
+        cmocka_unit_test (test_agent_overrides),
+        cmocka_unit_test (test_target),
+        cmocka_unit_test (test_fleet_id),
+        cmocka_unit_test (test_load_target),
+        cmocka_unit_test (test_demo_fleet),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}

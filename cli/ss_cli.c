@@ -1,0 +1,121 @@
+/*  ss_cli: argument parsing and fleet loading for the subcommands. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ss_cli.h"
+
+volatile sig_atomic_t ss_cli_stop = 0;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    ss_cli_stop = 1;
+}
+
+void
+ss_cli_catch_signals (void)
+{
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+}
+
+void
+ss_cli_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: swarmshape COMMAND [OPTIONS]\n"
+        "\n"
+        "commands:\n"
+        "  sim FLEET --out DIR [--centralized]   run the fleet in one process\n"
+        "  keygen FLEET [--force]                CURVE certificates for the fleet\n"
+        "  launch FLEET --out DIR [--insecure]   coordinator + one agentd per agent\n"
+        "  target FLEET TARGETFILE               inject a new target into a run\n"
+        "  status FLEET                          ask the coordinator how the run goes\n"
+        "\n"
+        "options:\n"
+        "  --set PATH=VALUE   override a fleet-file key (e.g. agents/count=200)\n"
+        "  --quiet            no progress lines\n"
+        "  --help, --version\n"
+        "\n"
+        "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n");
+}
+
+int
+ss_cli_parse (const char *command, int argc, char **argv, int n_positional,
+              const char *positional_names, ss_cli_args_t *args)
+{
+    static struct option options [] = {
+        { "out", required_argument, 0, 'o' },
+        { "set", required_argument, 0, 's' },
+        { "host", required_argument, 0, 'H' },
+        { "centralized", no_argument, 0, 'c' },
+        { "quiet", no_argument, 0, 'q' },
+        { "insecure", no_argument, 0, 'I' },
+        { "force", no_argument, 0, 'f' },
+        { "verbose", no_argument, 0, 'v' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 }
+    };
+    memset (args, 0, sizeof *args);
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long (argc, argv, ":o:s:H:cqIfvh", options, NULL)) != -1) {
+        switch (opt) {
+            case 'o': args->out = optarg; break;
+            case 'H': args->host = optarg; break;
+            case 'c': args->centralized = true; break;
+            case 'q': args->quiet = true; break;
+            case 'I': args->insecure = true; break;
+            case 'f': args->force = true; break;
+            case 'v': args->verbose = true; break;
+            case 'h': ss_cli_usage (stdout); exit (0);
+            case 's':
+                if (args->n_sets == SS_CLI_MAX_SETS) {
+                    fprintf (stderr, "swarmshape %s: too many --set options\n", command);
+                    return 2;
+                }
+                args->sets [args->n_sets++] = optarg;
+                break;
+            case ':':
+                fprintf (stderr, "swarmshape %s: option '%s' needs a value\n",
+                         command, argv [optind - 1]);
+                return 2;
+            default:
+                fprintf (stderr, "swarmshape %s: unknown option '%s' (see --help)\n",
+                         command, argv [optind - 1]);
+                return 2;
+        }
+    }
+    while (optind < argc && args->n_positional < SS_CLI_MAX_POSITIONAL)
+        args->positional [args->n_positional++] = argv [optind++];
+    if (optind < argc || args->n_positional > n_positional) {
+        fprintf (stderr, "swarmshape %s: unexpected argument '%s'\n", command,
+                 args->positional [n_positional]? args->positional [n_positional]: argv [optind]);
+        return 2;
+    }
+    if (args->n_positional < n_positional) {
+        fprintf (stderr, "swarmshape %s: expected %s (see --help)\n", command,
+                 positional_names);
+        return 2;
+    }
+    return 0;
+}
+
+ss_fleet_t *
+ss_cli_load (const ss_cli_args_t *args)
+{
+    char err [1024];
+    ss_fleet_t *fleet = ss_fleet_load (args->positional [0], args->sets,
+                                       args->n_sets, err, sizeof err);
+    if (!fleet)
+        fprintf (stderr, "swarmshape: %s\n", err);
+    return fleet;
+}

@@ -1,0 +1,52 @@
+/*  ss_cli: what the swarmshape subcommands share: argument parsing with
+    getopt_long, loading the fleet file, the stop flag set by signals.
+    Each subcommand lives in its own file, cmd_<name>.c.
+*/
+#ifndef SS_CLI_H
+#define SS_CLI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include "ss_fleet.h"
+
+#define SS_CLI_MAX_SETS 256
+#define SS_CLI_MAX_POSITIONAL 4
+
+typedef struct {
+    const char *positional [SS_CLI_MAX_POSITIONAL]; //  [0] is FLEET
+    int n_positional;
+    const char *out;            //  --out DIR
+    const char *sets [SS_CLI_MAX_SETS];
+    int n_sets;
+    bool centralized;           //  --centralized
+    bool quiet;                 //  --quiet
+    bool insecure;              //  --insecure
+    bool force;                 //  --force
+    bool verbose;               //  --verbose
+    const char *host;           //  --host NAME (launch: this host's agents)
+} ss_cli_args_t;
+
+//  Parse argv (argv[0] is the command name) expecting n_positional
+//  positional arguments. 0, or 2 after printing one line to stderr.
+int ss_cli_parse (const char *command, int argc, char **argv,
+                  int n_positional, const char *positional_names,
+                  ss_cli_args_t *args);
+
+//  Load positional[0] with the --set overrides; NULL after printing one line
+ss_fleet_t *ss_cli_load (const ss_cli_args_t *args);
+
+//  Install SIGINT/SIGTERM handlers that set ss_cli_stop
+void ss_cli_catch_signals (void);
+extern volatile sig_atomic_t ss_cli_stop;
+
+//  The subcommands
+int ss_cmd_sim (int argc, char **argv);
+int ss_cmd_keygen (int argc, char **argv);
+int ss_cmd_launch (int argc, char **argv);
+int ss_cmd_target (int argc, char **argv);
+int ss_cmd_status (int argc, char **argv);
+
+//  Print the swarmshape usage
+void ss_cli_usage (FILE *out);
+
+#endif

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test run: install what is missing, build, run every test in a
+# normal build and in an ASan+UBSan build, then run every libFuzzer target
+# for a bounded time when clang is present. Exits non-zero on any failure.
+#
+#   ./tests/run.sh                 everything
+#   FUZZ_SECONDS=60 ./tests/run.sh longer fuzzing (default 15 s per target)
+#   SKIP_ASAN=1 / SKIP_FUZZ=1      leave a stage out (for quick local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${FUZZ_SECONDS:-15}
+failed=()
+
+./deploy/install-deps.sh clang iproute2 valgrind
+
+stage() { printf '\n=== %s ===\n' "$*"; }
+
+stage "build (RelWithDebInfo)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+stage "tests"
+(cd build && ctest --output-on-failure -j "$jobs") || failed+=("tests")
+
+if [ -z "${SKIP_ASAN:-}" ]; then
+    stage "build (ASan + UBSan)"
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSS_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j "$jobs"
+    stage "tests under ASan + UBSan (LeakSanitizer on)"
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    (cd build-asan && ctest --output-on-failure -j "$jobs" -LE slow) \
+        || failed+=("asan tests")
+fi
+
+if [ -z "${SKIP_FUZZ:-}" ] && command -v clang >/dev/null; then
+    stage "fuzz (${fuzz_seconds}s per target)"
+    CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSS_FUZZ=ON \
+        -DSS_SANITIZE=ON >/dev/null
+    cmake --build build-fuzz -j "$jobs"
+    for fuzzer in build-fuzz/tests/fuzz_*; do
+        [ -x "$fuzzer" ] || continue
+        name=$(basename "$fuzzer")
+        corpus=$(mktemp -d)
+        [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+        if "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=0 \
+              -artifact_prefix="build-fuzz/$name-" "$corpus" >"build-fuzz/$name.log" 2>&1; then
+            echo "$name: $(grep -Eo '#[0-9]+ +DONE.*' "build-fuzz/$name.log" | tail -1)"
+        else
+            echo "$name: FAILED (see build-fuzz/$name.log)"
+            tail -20 "build-fuzz/$name.log"
+            failed+=("$name")
+        fi
+        rm -rf "$corpus"
+    done
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+    printf '\nFAILED: %s\n' "${failed[*]}"
+    exit 1
+fi
+printf '\nall tests passed\n'

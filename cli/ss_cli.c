@@ -38,6 +38,7 @@ ss_cli_usage (FILE *out)
         "  launch FLEET --out DIR [--insecure]   coordinator + one agentd per agent\n"
         "  target FLEET TARGETFILE               inject a new target into a run\n"
         "  status FLEET                          ask the coordinator how the run goes\n"
+        "  plan FLEET --out DIR                  one install bundle per host\n"
         "\n"
         "options:\n"
         "  --set PATH=VALUE   override a fleet-file key (e.g. agents/count=200)\n"
@@ -55,6 +56,7 @@ ss_cli_parse (const char *command, int argc, char **argv, int n_positional,
         { "out", required_argument, 0, 'o' },
         { "set", required_argument, 0, 's' },
         { "host", required_argument, 0, 'H' },
+        { "prefix", required_argument, 0, 'P' },
         { "centralized", no_argument, 0, 'c' },
         { "quiet", no_argument, 0, 'q' },
         { "insecure", no_argument, 0, 'I' },
@@ -67,10 +69,11 @@ ss_cli_parse (const char *command, int argc, char **argv, int n_positional,
     optind = 1;
     opterr = 0;
     int opt;
-    while ((opt = getopt_long (argc, argv, ":o:s:H:cqIfvh", options, NULL)) != -1) {
+    while ((opt = getopt_long (argc, argv, ":o:s:H:P:cqIfvh", options, NULL)) != -1) {
         switch (opt) {
             case 'o': args->out = optarg; break;
             case 'H': args->host = optarg; break;
+            case 'P': args->prefix = optarg; break;
             case 'c': args->centralized = true; break;
             case 'q': args->quiet = true; break;
             case 'I': args->insecure = true; break;

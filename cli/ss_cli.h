@@ -24,6 +24,7 @@ typedef struct {
     bool force;                 //  --force
     bool verbose;               //  --verbose
     const char *host;           //  --host NAME (launch: this host's agents)
+    const char *prefix;         //  --prefix DIR (plan: where bundles install)
 } ss_cli_args_t;
 
 //  Parse argv (argv[0] is the command name) expecting n_positional
@@ -45,6 +46,7 @@ int ss_cmd_keygen (int argc, char **argv);
 int ss_cmd_launch (int argc, char **argv);
 int ss_cmd_target (int argc, char **argv);
 int ss_cmd_status (int argc, char **argv);
+int ss_cmd_plan (int argc, char **argv);
 
 //  Print the swarmshape usage
 void ss_cli_usage (FILE *out);

@@ -18,6 +18,7 @@ static const struct {
     { "launch", ss_cmd_launch },
     { "target", ss_cmd_target },
     { "status", ss_cmd_status },
+    { "plan", ss_cmd_plan },
 };
 
 int

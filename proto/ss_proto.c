@@ -145,7 +145,8 @@ s_check_target (const ss_target_t *msg)
 static int
 s_check_control (const ss_control_t *msg)
 {
-    return msg->command == SS_CONTROL_STOP? 0: SS_PROTO_ERANGE;
+    return msg->command == SS_CONTROL_STOP || msg->command == SS_CONTROL_STATUS?
+           0: SS_PROTO_ERANGE;
 }
 
 //  --------------------------------------------------------------------------

@@ -91,7 +91,9 @@ typedef struct {
 } ss_target_t;
 
 typedef enum {
-    SS_CONTROL_STOP = 1     //  arg: the round after which to stop
+    SS_CONTROL_STOP = 1,    //  arg: the round after which to stop
+    SS_CONTROL_STATUS = 2   //  operator -> coordinator: how is the run?
+                            //  reply arg: last complete round
 } ss_control_cmd_t;
 
 typedef struct {

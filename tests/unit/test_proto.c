@@ -793,7 +793,8 @@ test_integer_ranges (void **state)
     assert_int_equal (s_mutate (SS_MSG_HEARTBEAT, 7, emit_two), SS_PROTO_ERANGE);
     assert_int_equal (s_mutate (SS_MSG_HEARTBEAT, 7, emit_zero), 0);
     assert_int_equal (s_mutate (SS_MSG_CONTROL, 6, emit_zero), SS_PROTO_ERANGE);
-    assert_int_equal (s_mutate (SS_MSG_CONTROL, 6, emit_two), SS_PROTO_ERANGE);
+    assert_int_equal (s_mutate (SS_MSG_CONTROL, 6, emit_two), 0);      //  STATUS
+    assert_int_equal (s_mutate (SS_MSG_CONTROL, 6, emit_four), SS_PROTO_ERANGE);
     //  dim 0 and SS_MAX_DIM + 1
     assert_int_equal (s_mutate (SS_MSG_REPORT, 6, emit_zero), SS_PROTO_ERANGE);
     assert_int_equal (s_mutate (SS_MSG_REPORT, 6, emit_four), SS_PROTO_ERANGE);
@@ -1285,10 +1286,27 @@ test_encoders_refuse (void **state)
     ss_control_t ctl = s_sample_control ();
     ctl.command = 0;
     assert_int_equal (ss_control_encode (&ctl, &data, &size), SS_PROTO_ERANGE);
+    ctl.command = 3;
+    assert_int_equal (ss_control_encode (&ctl, &data, &size), SS_PROTO_ERANGE);
 
     //  Nothing was handed out
     assert_null (data);
     assert_int_equal (size, 0);
+}
+
+//  STATUS is a valid control command and round-trips
+static void
+test_control_status (void **state)
+{
+    (void) state;
+    ss_control_t ctl = s_sample_control (), out;
+    ctl.command = SS_CONTROL_STATUS;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    assert_int_equal (ss_control_encode (&ctl, &data, &size), 0);
+    assert_int_equal (ss_control_decode (data, size, &out), 0);
+    assert_int_equal (out.command, SS_CONTROL_STATUS);
+    free (data);
 }
 
 static void
@@ -1423,6 +1441,7 @@ main (void)
         cmocka_unit_test (test_trailing_bytes),
         cmocka_unit_test (test_oversized_frame),
         cmocka_unit_test (test_encoders_refuse),
+        cmocka_unit_test (test_control_status),
         cmocka_unit_test (test_strerror),
         cmocka_unit_test (test_random_bytes),
         cmocka_unit_test (test_random_mutations),

@@ -1,0 +1,156 @@
+/*  ss_checkpoint: an agent's saved state, so that after a crash (kill -9)
+    and a restart it resumes where it was rather than from scratch.
+
+    Every few rounds and on SIGTERM agentd saves (x_i, x_i(0), round,
+    epoch, targets applied, theta_i, s_i) to a file in its state
+    directory. Writing is atomic: the bytes go to PATH.tmp, which is
+    fsynced and renamed over PATH, and the directory is fsynced, so after
+    any crash PATH holds either the old or the new checkpoint, whole.
+
+    A checkpoint is input like any other: on start it is read, parsed by a
+    total decoder (any byte string gives a checkpoint or a reason code,
+    nothing is allocated, nothing crashes) and checked against the fleet
+    the agent is about to join. A corrupt, truncated or foreign checkpoint
+    is reported, set aside (renamed PATH.bad-<unix time>[-n], never
+    deleted, never overwritten) and the agent starts fresh.
+
+    File format, version 1. Binary, every integer and double little-endian
+    (doubles as their IEEE 754 bit pattern, so a round trip is exact):
+
+        offset  size     field
+        0       8        magic "SSCKPT\r\n" (53 53 43 4b 50 54 0d 0a)
+        8       4  u32   format version (1)
+        12      4  u32   length of the whole file in bytes, checksum included
+        16      8  u64   fleet id
+        24      4  u32   agent id
+        28      4  u32   dim, 1..SS_MAX_DIM
+        32      4  u32   k, 1..SS_MAX_K
+        36      4  u32   reserved, 0
+        40      8  i64   round, >= 0
+        48      8  u64   epoch
+        56      8  u64   targets applied so far
+        64      8*dim    x
+                8*dim    x0 (the agent's initial position)
+                8*k      theta
+                8*k      s
+        L-32    32       BLAKE2b-256 (libsodium crypto_generichash, no key)
+                         of bytes 0 .. L-33
+
+    so L = 96 + 16 * (dim + k). The checksum catches any truncation or bit
+    flip; the length field and the magic give precise reasons for the
+    common cases (an empty or half-written file, some other file). The
+    encoding is canonical: a file parses only if encoding what it parses to
+    gives back exactly the same bytes. Doubles must be finite and of
+    magnitude at most SS_CHECKPOINT_MAX_MAGNITUDE; the writer refuses to
+    save what the reader would refuse to load, so a bad state never
+    replaces a good checkpoint.
+
+    Codes: functions that touch files return 0 / -1 with errno, except
+    ss_checkpoint_read, which returns an ss_checkpoint_err_t so that a
+    missing checkpoint (start fresh, say nothing) is told apart from an
+    unreadable one (report, leave alone) and from a bad one (report, set
+    aside): see ss_checkpoint_is_bad.
+*/
+#ifndef SS_CHECKPOINT_H
+#define SS_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ss_model.h"
+
+#define SS_CHECKPOINT_VERSION   1
+#define SS_CHECKPOINT_MAGIC     "SSCKPT\r\n"
+#define SS_CHECKPOINT_HEADER    64      //  bytes before x
+#define SS_CHECKPOINT_HASH      32      //  bytes of checksum
+//  Size in bytes of a checkpoint of the given dimensions
+#define SS_CHECKPOINT_SIZE(dim, k) \
+    (SS_CHECKPOINT_HEADER + 16 * ((size_t) (dim) + (size_t) (k)) + SS_CHECKPOINT_HASH)
+//  No checkpoint is larger; the reader reads at most one byte more
+#define SS_CHECKPOINT_MAX_SIZE  SS_CHECKPOINT_SIZE (SS_MAX_DIM, SS_MAX_K)
+#define SS_CHECKPOINT_MIN_SIZE  SS_CHECKPOINT_SIZE (1, 1)
+//  Doubles of larger magnitude are absurd (as in ss_proto)
+#define SS_CHECKPOINT_MAX_MAGNITUDE 1e6
+
+typedef struct {
+    uint64_t fleet;         //  fleet id (hash of the fleet's configuration)
+    uint32_t agent;         //  agent id
+    uint32_t dim;           //  length of x and x0
+    uint32_t k;             //  length of theta and s
+    int64_t round;          //  next round to run
+    uint64_t epoch;
+    uint64_t targets;       //  targets applied so far
+    double x [SS_MAX_DIM];
+    double x0 [SS_MAX_DIM];
+    double theta [SS_MAX_K];
+    double s [SS_MAX_K];
+} ss_checkpoint_t;
+
+typedef enum {
+    SS_CHECKPOINT_OK = 0,
+    //  The file could not be read
+    SS_CHECKPOINT_ENOENT = -1,      //  no checkpoint: start fresh
+    SS_CHECKPOINT_EIO = -2,         //  exists but unreadable (errno kept)
+    //  The content is bad (parse)
+    SS_CHECKPOINT_ETRUNCATED = -3,  //  shorter than its length says
+    SS_CHECKPOINT_EMAGIC = -4,      //  not a checkpoint
+    SS_CHECKPOINT_EVERSION = -5,    //  unknown format version
+    SS_CHECKPOINT_ETOOBIG = -6,     //  larger than any checkpoint
+    SS_CHECKPOINT_ETRAILING = -7,   //  bytes after its length
+    SS_CHECKPOINT_ECHECKSUM = -8,   //  checksum mismatch
+    SS_CHECKPOINT_EFORMAT = -9,     //  bad dim, k, length or reserved
+    SS_CHECKPOINT_ENONFINITE = -10, //  NaN or Inf
+    SS_CHECKPOINT_ERANGE = -11,     //  absurd magnitude or negative round
+    //  The content is valid but not ours (check)
+    SS_CHECKPOINT_EFLEET = -12,     //  another fleet's checkpoint
+    SS_CHECKPOINT_EAGENT = -13,     //  another agent's checkpoint
+    SS_CHECKPOINT_EDIM = -14,       //  wrong dimension
+    SS_CHECKPOINT_EK = -15,         //  wrong number of features
+    SS_CHECKPOINT_EOUTSIDE = -16    //  x or x0 outside the box
+} ss_checkpoint_err_t;
+
+#define SS_CHECKPOINT_ELAST SS_CHECKPOINT_EOUTSIDE
+
+//  Encode cp into buf (at least SS_CHECKPOINT_SIZE (cp->dim, cp->k)
+//  bytes). Returns the number of bytes written, or -1 with errno EINVAL if
+//  cp would not parse (bad dims, non-finite or absurd values, negative
+//  round) or ENOBUFS if buf is too small.
+long ss_checkpoint_encode (const ss_checkpoint_t *cp, uint8_t *buf, size_t size);
+
+//  Write cp to path atomically (path.tmp, write, fsync, rename, fsync the
+//  directory). Returns 0, or -1 with errno; then path is untouched and no
+//  path.tmp is left behind.
+int ss_checkpoint_write (const char *path, const ss_checkpoint_t *cp);
+
+//  Decode a checkpoint. Total over any byte string: returns 0 and fills cp,
+//  or a negative ss_checkpoint_err_t with cp unspecified. Never allocates.
+int ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp);
+
+//  Read and parse the checkpoint at path, reading at most
+//  SS_CHECKPOINT_MAX_SIZE + 1 bytes. Returns 0 or an ss_checkpoint_err_t:
+//  ENOENT if there is no such file, EIO (errno set) if it cannot be read
+//  or is not a regular file, else parse's code.
+int ss_checkpoint_read (const char *path, ss_checkpoint_t *cp);
+
+//  Check that a parsed checkpoint belongs to this agent of this fleet and
+//  is consistent with the model: fleet, agent, dim and k equal, x and x0
+//  in [lo, hi]^dim, every double finite and of magnitude at most
+//  SS_CHECKPOINT_MAX_MAGNITUDE, round >= 0. Returns 0 or the code of the
+//  first failure.
+int ss_checkpoint_check (const ss_checkpoint_t *cp, uint64_t fleet, uint32_t agent,
+                         uint32_t dim, uint32_t k, double lo, double hi);
+
+//  Rename path to path.bad-<unix time>, or path.bad-<unix time>-<n> if
+//  that exists: never overwrites an earlier one. If moved_to is not NULL,
+//  the new name is copied there (truncated to size). Returns 0 or -1 with
+//  errno.
+int ss_checkpoint_set_aside (const char *path, char *moved_to, size_t size);
+
+//  True if a read or check code means the file is bad or foreign and
+//  should be reported and set aside (not for OK, ENOENT or EIO)
+bool ss_checkpoint_is_bad (int code);
+
+//  A short static name for a code ("truncated", "checksum mismatch", ...)
+const char *ss_checkpoint_strerror (int code);
+
+#endif

@@ -1,0 +1,64 @@
+/*  fuzz_checkpoint: libFuzzer target for ss_checkpoint_parse.
+
+    Any input must parse to a checkpoint or a parse code (never a file or
+    check code). A parsed checkpoint must re-encode to exactly the input
+    bytes (the format is canonical) and pass or fail ss_checkpoint_check
+    with a valid code; otherwise abort ().
+
+    The checksum stops almost every mutated input at ECHECKSUM, so each
+    input is parsed twice: as it is, and with its last 32 bytes replaced
+    by the right checksum of the rest. The second pass lets the fuzzer
+    reach the length, dimension and value checks behind the checksum.
+*/
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "ss_checkpoint.h"
+
+static void
+s_parse_one (const uint8_t *data, size_t size)
+{
+    static ss_checkpoint_t cp;
+    int rc = ss_checkpoint_parse (data, size, &cp);
+    if (rc > 0 || rc < SS_CHECKPOINT_ERANGE
+    ||  rc == SS_CHECKPOINT_ENOENT || rc == SS_CHECKPOINT_EIO
+    ||  ss_checkpoint_strerror (rc) == NULL)
+        abort ();
+    if (rc != 0)
+        return;
+    if (cp.dim < 1 || cp.dim > SS_MAX_DIM || cp.k < 1 || cp.k > SS_MAX_K)
+        abort ();
+
+    static uint8_t again [SS_CHECKPOINT_MAX_SIZE];
+    long n = ss_checkpoint_encode (&cp, again, sizeof again);
+    if (n < 0 || (size_t) n != size || memcmp (again, data, size) != 0)
+        abort ();
+
+    //  Fixed expectations: the checkpoint's own, then a foreign fleet
+    rc = ss_checkpoint_check (&cp, cp.fleet, cp.agent, cp.dim, cp.k, -1e6, 1e6);
+    if (rc != 0)
+        abort ();
+    rc = ss_checkpoint_check (&cp, 0x0123456789abcdefULL, 3, 2, 25, 0.0, 1.0);
+    if (rc > 0 || rc < SS_CHECKPOINT_ELAST || rc == SS_CHECKPOINT_ENOENT
+    ||  rc == SS_CHECKPOINT_EIO)
+        abort ();
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    s_parse_one (data, size);
+    if (size >= SS_CHECKPOINT_HASH && size <= SS_CHECKPOINT_MAX_SIZE + 1) {
+        //  Exactly size bytes, so that ASan sees any read past the end
+        uint8_t *fixed = malloc (size);
+        if (!fixed)
+            abort ();
+        memcpy (fixed, data, size);
+        crypto_generichash (fixed + size - SS_CHECKPOINT_HASH, SS_CHECKPOINT_HASH,
+                            fixed, size - SS_CHECKPOINT_HASH, NULL, 0);
+        s_parse_one (fixed, size);
+        free (fixed);
+    }
+    return 0;
+}

@@ -1,0 +1,779 @@
+/*  test_checkpoint: the agent's checkpoint file, written and read back,
+    damaged every way we can think of, and checked against its fleet.
+
+    Damaged files that must fail for a reason other than the checksum
+    (wrong version, bad dims, NaN...) are built by changing the bytes and
+    then recomputing the checksum (s_rehash), so each rejection is checked
+    for its exact reason code. Files live in a fresh directory under
+    $TMPDIR (or /tmp), removed at the end.
+*/
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "ss_checkpoint.h"
+
+#define FLEET 0x0123456789abcdefULL
+#define AGENT 7
+
+//  --------------------------------------------------------------------------
+//  Helpers
+
+static uint64_t
+s_next (uint64_t *state)
+{
+    //  splitmix64
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double
+s_uniform (uint64_t *state)
+{
+    return (double) (s_next (state) >> 11) * 0x1.0p-53;
+}
+
+//  A value of every kind a state can hold: ordinary, tiny, subnormal,
+//  signed zeros, and the largest allowed magnitude
+static double
+s_value (uint64_t *state)
+{
+    switch (s_next (state) % 8) {
+        case 0:  return -0.0;
+        case 1:  return 4.9e-324;
+        case 2:  return -SS_CHECKPOINT_MAX_MAGNITUDE;
+        case 3:  return 1e-300 * s_uniform (state);
+        default: return (s_uniform (state) - 0.5) * 2000.0;
+    }
+}
+
+static ss_checkpoint_t *
+s_sample (uint32_t dim, uint32_t k, uint64_t seed)
+{
+    ss_checkpoint_t *cp = calloc (1, sizeof *cp);
+    assert_non_null (cp);
+    uint64_t state = seed;
+    cp->fleet = FLEET;
+    cp->agent = AGENT;
+    cp->dim = dim;
+    cp->k = k;
+    cp->round = 123456789;
+    cp->epoch = 0xfedcba9876543210ULL;
+    cp->targets = 3;
+    for (uint32_t i = 0; i < dim; i++) {
+        cp->x [i] = s_uniform (&state);
+        cp->x0 [i] = s_uniform (&state);
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        cp->theta [i] = s_value (&state);
+        cp->s [i] = s_value (&state);
+    }
+    return cp;
+}
+
+//  Equal bit for bit on every field that counts
+static bool
+s_same (const ss_checkpoint_t *a, const ss_checkpoint_t *b)
+{
+    return a->fleet == b->fleet && a->agent == b->agent && a->dim == b->dim
+        && a->k == b->k && a->round == b->round && a->epoch == b->epoch
+        && a->targets == b->targets
+        && memcmp (a->x, b->x, a->dim * sizeof (double)) == 0
+        && memcmp (a->x0, b->x0, a->dim * sizeof (double)) == 0
+        && memcmp (a->theta, b->theta, a->k * sizeof (double)) == 0
+        && memcmp (a->s, b->s, a->k * sizeof (double)) == 0;
+}
+
+//  Encode into a fresh buffer of exactly the file's size
+static uint8_t *
+s_encode (const ss_checkpoint_t *cp, size_t *size)
+{
+    uint8_t *buf = malloc (SS_CHECKPOINT_MAX_SIZE);
+    assert_non_null (buf);
+    long n = ss_checkpoint_encode (cp, buf, SS_CHECKPOINT_MAX_SIZE);
+    assert_true (n > 0);
+    assert_int_equal (n, SS_CHECKPOINT_SIZE (cp->dim, cp->k));
+    *size = (size_t) n;
+    return buf;
+}
+
+//  Recompute the checksum of a (modified) file of size bytes
+static void
+s_rehash (uint8_t *buf, size_t size)
+{
+    crypto_generichash (buf + size - SS_CHECKPOINT_HASH, SS_CHECKPOINT_HASH,
+                        buf, size - SS_CHECKPOINT_HASH, NULL, 0);
+}
+
+static void
+s_put32 (uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p [i] = (uint8_t) (v >> (8 * i));
+}
+
+static void
+s_put_double (uint8_t *p, double d)
+{
+    uint64_t v;
+    memcpy (&v, &d, sizeof v);
+    for (int i = 0; i < 8; i++)
+        p [i] = (uint8_t) (v >> (8 * i));
+}
+
+static int
+s_parse (const uint8_t *data, size_t size)
+{
+    ss_checkpoint_t *cp = malloc (sizeof *cp);
+    assert_non_null (cp);
+    int rc = ss_checkpoint_parse (data, size, cp);
+    free (cp);
+    return rc;
+}
+
+static bool
+s_is_code (int rc)
+{
+    return rc <= 0 && rc >= SS_CHECKPOINT_ELAST;
+}
+
+//  A scratch directory per test
+static int
+s_setup (void **state)
+{
+    const char *base = getenv ("TMPDIR");
+    char *dir = malloc (512);
+    snprintf (dir, 512, "%s/ss-ckpt-XXXXXX", base && *base? base: "/tmp");
+    if (!mkdtemp (dir)) {
+        free (dir);
+        return -1;
+    }
+    *state = dir;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    char *dir = *state;
+    DIR *handle = opendir (dir);
+    if (handle) {
+        struct dirent *entry;
+        char path [1024];
+        while ((entry = readdir (handle))) {
+            if (strcmp (entry->d_name, ".") && strcmp (entry->d_name, "..")) {
+                snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+                if (unlink (path))
+                    rmdir (path);
+            }
+        }
+        closedir (handle);
+    }
+    rmdir (dir);
+    free (dir);
+    return 0;
+}
+
+static int
+s_count_entries (const char *dir, const char *containing)
+{
+    DIR *handle = opendir (dir);
+    assert_non_null (handle);
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir (handle)))
+        if (strcmp (entry->d_name, ".") && strcmp (entry->d_name, "..")
+        &&  strstr (entry->d_name, containing))
+            count++;
+    closedir (handle);
+    return count;
+}
+
+static void
+s_write_bytes (const char *path, const uint8_t *data, size_t size)
+{
+    FILE *file = fopen (path, "wb");
+    assert_non_null (file);
+    assert_int_equal (fwrite (data, 1, size, file), size);
+    assert_int_equal (fclose (file), 0);
+}
+
+//  --------------------------------------------------------------------------
+//  Round trips
+
+static void
+test_round_trip_memory (void **state)
+{
+    (void) state;
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    for (uint32_t dim = 1; dim <= SS_MAX_DIM; dim++)
+        for (uint32_t k = 1; k <= SS_MAX_K; k++) {
+            ss_checkpoint_t *cp = s_sample (dim, k, dim * 100000 + k);
+            size_t size;
+            uint8_t *buf = s_encode (cp, &size);
+            assert_int_equal (ss_checkpoint_parse (buf, size, back), 0);
+            assert_true (s_same (cp, back));
+            //  Canonical: encoding what was parsed gives the same bytes
+            uint8_t *again = s_encode (back, &size);
+            assert_memory_equal (buf, again, size);
+            free (again);
+            free (buf);
+            free (cp);
+        }
+    free (back);
+}
+
+static void
+test_round_trip_file (void **state)
+{
+    const char *dir = *state;
+    char path [600];
+    snprintf (path, sizeof path, "%s/agent.ckpt", dir);
+    uint32_t ks [] = { 1, 2, 25, 125, 1000, SS_MAX_K };
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    for (uint32_t dim = 1; dim <= SS_MAX_DIM; dim++)
+        for (size_t i = 0; i < sizeof ks / sizeof ks [0]; i++) {
+            ss_checkpoint_t *cp = s_sample (dim, ks [i], 42 + i);
+            cp->round = (int64_t) i;            //  round 0 is valid
+            assert_int_equal (ss_checkpoint_write (path, cp), 0);
+            struct stat st;
+            assert_int_equal (stat (path, &st), 0);
+            assert_int_equal (st.st_size, SS_CHECKPOINT_SIZE (dim, ks [i]));
+            assert_int_equal (st.st_mode & 077, 0);
+            assert_int_equal (ss_checkpoint_read (path, back), 0);
+            assert_true (s_same (cp, back));
+            assert_int_equal (ss_checkpoint_check (back, FLEET, AGENT, dim, ks [i],
+                                                   0.0, 1.0), 0);
+            free (cp);
+        }
+    free (back);
+}
+
+//  --------------------------------------------------------------------------
+//  Atomic writes
+
+static void
+test_write_atomic (void **state)
+{
+    const char *dir = *state;
+    char path [600], tmp [700];
+    snprintf (path, sizeof path, "%s/agent.ckpt", dir);
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    ss_checkpoint_t *cp = s_sample (2, 25, 1);
+    ss_checkpoint_t *back = malloc (sizeof *back);
+
+    assert_int_equal (ss_checkpoint_write (path, cp), 0);
+    assert_int_equal (access (tmp, F_OK), -1);
+    assert_int_equal (s_count_entries (dir, ""), 1);
+
+    //  A stale .tmp from a crash mid-write is replaced and gone
+    uint8_t junk [] = "half a checkpoint";
+    s_write_bytes (tmp, junk, sizeof junk);
+    cp->round++;
+    assert_int_equal (ss_checkpoint_write (path, cp), 0);
+    assert_int_equal (access (tmp, F_OK), -1);
+    assert_int_equal (ss_checkpoint_read (path, back), 0);
+    assert_int_equal (back->round, cp->round);
+
+    //  A state the reader would refuse is not written: the old file stays
+    int64_t good_round = cp->round;
+    cp->theta [3] = NAN;
+    cp->round++;
+    errno = 0;
+    assert_int_equal (ss_checkpoint_write (path, cp), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (access (tmp, F_OK), -1);
+    assert_int_equal (ss_checkpoint_read (path, back), 0);
+    assert_int_equal (back->round, good_round);
+
+    //  A directory that does not exist
+    char nowhere [700];
+    snprintf (nowhere, sizeof nowhere, "%s/no/such/dir/agent.ckpt", dir);
+    cp->theta [3] = 0.5;
+    errno = 0;
+    assert_int_equal (ss_checkpoint_write (nowhere, cp), -1);
+    assert_int_equal (errno, ENOENT);
+    assert_int_equal (s_count_entries (dir, ""), 1);
+    free (back);
+    free (cp);
+}
+
+static void
+test_encode_refuses (void **state)
+{
+    (void) state;
+    uint8_t *buf = malloc (SS_CHECKPOINT_MAX_SIZE);
+    ss_checkpoint_t *cp = s_sample (3, 8, 2);
+    assert_true (ss_checkpoint_encode (cp, buf, SS_CHECKPOINT_MAX_SIZE) > 0);
+    errno = 0;
+    assert_int_equal (ss_checkpoint_encode (cp, buf, SS_CHECKPOINT_SIZE (3, 8) - 1), -1);
+    assert_int_equal (errno, ENOBUFS);
+
+    struct { int field; double value; } bad [] = {
+        { 0, NAN }, { 1, INFINITY }, { 2, -INFINITY }, { 3, 1e6 * 1.0000001 },
+        { 0, -2e6 }, { 2, 1e300 }
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        ss_checkpoint_t *copy = s_sample (3, 8, 2);
+        double *target [] = { copy->x, copy->x0, copy->theta, copy->s };
+        target [bad [i].field][1] = bad [i].value;
+        errno = 0;
+        assert_int_equal (ss_checkpoint_encode (copy, buf, SS_CHECKPOINT_MAX_SIZE), -1);
+        assert_int_equal (errno, EINVAL);
+        free (copy);
+    }
+    cp->round = -1;
+    assert_int_equal (ss_checkpoint_encode (cp, buf, SS_CHECKPOINT_MAX_SIZE), -1);
+    cp->round = 0;
+    uint32_t dims [][2] = { { 0, 8 }, { 4, 8 }, { 3, 0 }, { 3, SS_MAX_K + 1 } };
+    for (size_t i = 0; i < 4; i++) {
+        cp->dim = dims [i][0];
+        cp->k = dims [i][1];
+        assert_int_equal (ss_checkpoint_encode (cp, buf, SS_CHECKPOINT_MAX_SIZE), -1);
+    }
+    free (cp);
+    free (buf);
+}
+
+//  --------------------------------------------------------------------------
+//  Damage
+
+static void
+test_truncation (void **state)
+{
+    (void) state;
+    uint32_t shapes [][2] = { { 1, 1 }, { 2, 25 }, { 3, SS_MAX_K } };
+    for (size_t s = 0; s < 3; s++) {
+        ss_checkpoint_t *cp = s_sample (shapes [s][0], shapes [s][1], 3);
+        size_t size;
+        uint8_t *buf = s_encode (cp, &size);
+        for (size_t len = 0; len < size; len++) {
+            //  Copy so that ASan catches any read past the cut
+            uint8_t *cut = malloc (len ? len: 1);
+            memcpy (cut, buf, len);
+            assert_int_equal (s_parse (cut, len), SS_CHECKPOINT_ETRUNCATED);
+            free (cut);
+        }
+        assert_int_equal (s_parse (NULL, 0), SS_CHECKPOINT_ETRUNCATED);
+        free (buf);
+        free (cp);
+    }
+}
+
+static void
+test_truncated_file (void **state)
+{
+    const char *dir = *state;
+    char path [600];
+    snprintf (path, sizeof path, "%s/agent.ckpt", dir);
+    ss_checkpoint_t *cp = s_sample (2, 25, 4);
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    assert_int_equal (ss_checkpoint_write (path, cp), 0);
+    size_t full = SS_CHECKPOINT_SIZE (2, 25);
+    size_t lengths [] = { full - 1, full - 32, full / 2, 16, 7, 0 };
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths [0]; i++) {
+        assert_int_equal (truncate (path, (off_t) lengths [i]), 0);
+        int rc = ss_checkpoint_read (path, back);
+        assert_int_equal (rc, SS_CHECKPOINT_ETRUNCATED);
+        assert_true (ss_checkpoint_is_bad (rc));
+    }
+    free (back);
+    free (cp);
+}
+
+static void
+s_flip_all (uint32_t dim, uint32_t k)
+{
+    ss_checkpoint_t *cp = s_sample (dim, k, 5);
+    size_t size;
+    uint8_t *buf = s_encode (cp, &size);
+    for (size_t bit = 0; bit < size * 8; bit++) {
+        buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+        int rc = s_parse (buf, size);
+        assert_true (rc < 0);
+        assert_true (ss_checkpoint_is_bad (rc));
+        buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+    }
+    assert_int_equal (s_parse (buf, size), 0);
+    free (buf);
+    free (cp);
+}
+
+static void
+test_bit_flips (void **state)
+{
+    (void) state;
+    s_flip_all (1, 1);
+    s_flip_all (2, 5);
+    s_flip_all (3, 27);
+    //  Big k: a sample of bits, plus every bit of the header
+    ss_checkpoint_t *cp = s_sample (3, SS_MAX_K, 6);
+    size_t size;
+    uint8_t *buf = s_encode (cp, &size);
+    uint64_t rng = 99;
+    for (int i = 0; i < 3000; i++) {
+        size_t bit = i < SS_CHECKPOINT_HEADER * 8? (size_t) i: s_next (&rng) % (size * 8);
+        buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+        assert_true (ss_checkpoint_is_bad (s_parse (buf, size)));
+        buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+    }
+    assert_int_equal (s_parse (buf, size), 0);
+    free (buf);
+    free (cp);
+}
+
+static void
+test_header_reasons (void **state)
+{
+    (void) state;
+    ss_checkpoint_t *cp = s_sample (2, 5, 7);
+    size_t size;
+    uint8_t *buf = s_encode (cp, &size);
+    uint8_t *bad = malloc (SS_CHECKPOINT_MAX_SIZE + 16);
+
+    //  Magic: any change, even with a good checksum; a short non-prefix
+    memcpy (bad, buf, size);
+    bad [0] = 'X';
+    s_rehash (bad, size);
+    assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_EMAGIC);
+    assert_int_equal (s_parse ((const uint8_t *) "SSCX", 4), SS_CHECKPOINT_EMAGIC);
+    assert_int_equal (s_parse ((const uint8_t *) "SSCK", 4), SS_CHECKPOINT_ETRUNCATED);
+    assert_int_equal (s_parse ((const uint8_t *) "{\"x\": [0.5]}", 12), SS_CHECKPOINT_EMAGIC);
+
+    //  Version 0, 2 and huge
+    uint32_t versions [] = { 0, 2, UINT32_MAX };
+    for (int i = 0; i < 3; i++) {
+        memcpy (bad, buf, size);
+        s_put32 (bad + 8, versions [i]);
+        s_rehash (bad, size);
+        assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_EVERSION);
+    }
+
+    //  Trailing bytes; too big
+    memcpy (bad, buf, size);
+    bad [size] = 0;
+    assert_int_equal (s_parse (bad, size + 1), SS_CHECKPOINT_ETRAILING);
+    memset (bad + size, 0, SS_CHECKPOINT_MAX_SIZE + 16 - size);
+    assert_int_equal (s_parse (bad, SS_CHECKPOINT_MAX_SIZE + 1), SS_CHECKPOINT_ETOOBIG);
+
+    //  Length field: absurd, too small
+    uint32_t lengths [] = { 0, SS_CHECKPOINT_MIN_SIZE - 1, SS_CHECKPOINT_MAX_SIZE + 1,
+                            UINT32_MAX };
+    for (int i = 0; i < 4; i++) {
+        memcpy (bad, buf, size);
+        s_put32 (bad + 12, lengths [i]);
+        assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_EFORMAT);
+    }
+
+    //  Checksum itself damaged
+    memcpy (bad, buf, size);
+    bad [size - 1] ^= 0x80;
+    assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_ECHECKSUM);
+
+    //  Dims and reserved, each with a good checksum
+    struct { size_t offset; uint32_t value; } fields [] = {
+        { 28, 0 }, { 28, 4 }, { 28, 1 }, { 28, 3 },    //  dim (1, 3: length mismatch)
+        { 32, 0 }, { 32, 4 }, { 32, SS_MAX_K + 1 },     //  k
+        { 36, 1 }                                       //  reserved
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields [0]; i++) {
+        memcpy (bad, buf, size);
+        s_put32 (bad + fields [i].offset, fields [i].value);
+        s_rehash (bad, size);
+        assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_EFORMAT);
+    }
+
+    //  Values: NaN, Inf, absurd, negative round (all with good checksums)
+    struct { size_t offset; double value; int rc; } values [] = {
+        { 64, NAN, SS_CHECKPOINT_ENONFINITE },                  //  x [0]
+        { 64 + 8 * 3, INFINITY, SS_CHECKPOINT_ENONFINITE },     //  x0 [1]
+        { 64 + 8 * 4, -INFINITY, SS_CHECKPOINT_ENONFINITE },    //  theta [0]
+        { 64 + 8 * 13, NAN, SS_CHECKPOINT_ENONFINITE },         //  s [4]
+        { 64 + 8 * 6, 1e6 + 1, SS_CHECKPOINT_ERANGE },          //  theta [2]
+        { 64 + 8 * 10, -1e300, SS_CHECKPOINT_ERANGE },          //  s [1]
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
+        memcpy (bad, buf, size);
+        s_put_double (bad + values [i].offset, values [i].value);
+        s_rehash (bad, size);
+        assert_int_equal (s_parse (bad, size), values [i].rc);
+    }
+    memcpy (bad, buf, size);
+    bad [47] = 0x80;                                        //  round < 0
+    s_rehash (bad, size);
+    assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_ERANGE);
+
+    free (bad);
+    free (buf);
+    free (cp);
+}
+
+//  Random bytes from a fixed seed: always a code, never a crash. Some
+//  inputs get a valid magic, version and length, some a valid checksum.
+static void
+test_garbage (void **state)
+{
+    (void) state;
+    uint64_t rng = 20240601;
+    uint8_t *buf = malloc (SS_CHECKPOINT_MAX_SIZE + 64);
+    int accepted = 0;
+    for (int i = 0; i < 20000; i++) {
+        int mode = (int) (s_next (&rng) % 4);
+        uint32_t dim = 1 + (uint32_t) (s_next (&rng) % 3);
+        uint32_t k = 1 + (uint32_t) (s_next (&rng) % (i % 8? 40: SS_MAX_K));
+        size_t size;
+        if (mode == 3)
+            size = SS_CHECKPOINT_SIZE (dim, k);
+        else
+        if (i % 4 == 0)
+            size = s_next (&rng) % (SS_CHECKPOINT_MAX_SIZE + 64);
+        else
+            size = s_next (&rng) % 400;
+        for (size_t j = 0; j < size; j++)
+            buf [j] = (uint8_t) s_next (&rng);
+        if (mode >= 1 && size >= 16) {
+            memcpy (buf, SS_CHECKPOINT_MAGIC, 8);
+            s_put32 (buf + 8, SS_CHECKPOINT_VERSION);
+            s_put32 (buf + 12, (uint32_t) size);
+        }
+        if (mode >= 2 && size >= SS_CHECKPOINT_MIN_SIZE && size <= SS_CHECKPOINT_MAX_SIZE) {
+            if (mode == 3) {
+                //  Well formed but for random values: small, non-negative
+                //  round, finite doubles of magnitude < 2 (top byte 0x3f)
+                s_put32 (buf + 28, dim);
+                s_put32 (buf + 32, k);
+                s_put32 (buf + 36, 0);
+                buf [47] &= 0x7f;
+                for (size_t j = 64; j + 8 <= size - SS_CHECKPOINT_HASH; j += 8)
+                    if (s_next (&rng) % 64)
+                        buf [j + 7] &= 0x3f;
+            }
+            s_rehash (buf, size);
+        }
+        int rc = s_parse (buf, size);
+        //  A parse code: neither a file error nor a check's
+        assert_true (s_is_code (rc));
+        assert_true (rc == 0 || (rc <= SS_CHECKPOINT_ETRUNCATED && rc >= SS_CHECKPOINT_ERANGE));
+        if (rc == 0)
+            accepted++;
+    }
+    //  The valid-checksum inputs do reach the value checks, some pass
+    assert_true (accepted > 0);
+    free (buf);
+}
+
+//  --------------------------------------------------------------------------
+//  Foreign or inconsistent
+
+static void
+test_check (void **state)
+{
+    (void) state;
+    ss_checkpoint_t *cp = s_sample (2, 25, 8);
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, 25, 0, 1), 0);
+    assert_int_equal (ss_checkpoint_check (cp, FLEET + 1, AGENT, 2, 25, 0, 1),
+                      SS_CHECKPOINT_EFLEET);
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT + 1, 2, 25, 0, 1),
+                      SS_CHECKPOINT_EAGENT);
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 3, 25, 0, 1),
+                      SS_CHECKPOINT_EDIM);
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, 9, 0, 1),
+                      SS_CHECKPOINT_EK);
+    //  Box: x in [0, 1] is outside [2, 3] and [-1, 0.1] (probably) ...
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, 25, 2, 3),
+                      SS_CHECKPOINT_EOUTSIDE);
+    cp->x [1] = 1.0;                    //  ... and the boundary is inside
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, 25, 0, 1), 0);
+    cp->x [1] = 1.0000001;
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, 25, 0, 1),
+                      SS_CHECKPOINT_EOUTSIDE);
+    cp->x [1] = 0.5;
+    cp->x0 [0] = -0.25;
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, 25, 0, 1),
+                      SS_CHECKPOINT_EOUTSIDE);
+    cp->x0 [0] = 0.25;
+
+    //  Non-finite and absurd, anywhere; negative round
+    double *arrays [] = { cp->x, cp->x0, cp->theta, cp->s };
+    double bad [] = { NAN, -NAN, INFINITY, -INFINITY, 1e6 * (1 + 1e-15), -1e7 };
+    for (int a = 0; a < 4; a++)
+        for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+            size_t idx = a < 2? 1: 24;
+            double saved = arrays [a][idx];
+            arrays [a][idx] = bad [b];
+            int rc = ss_checkpoint_check (cp, FLEET, AGENT, 2, 25, 0, 1);
+            assert_int_equal (rc, isfinite (bad [b])? SS_CHECKPOINT_ERANGE
+                                                    : SS_CHECKPOINT_ENONFINITE);
+            assert_true (ss_checkpoint_is_bad (rc));
+            arrays [a][idx] = saved;
+        }
+    cp->round = -1;
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, 25, 0, 1),
+                      SS_CHECKPOINT_ERANGE);
+    cp->round = 0;
+    //  Dims the caller passes out of range, or a struct made by hand
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 0, 25, 0, 1),
+                      SS_CHECKPOINT_EDIM);
+    cp->dim = 4;
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 4, 25, 0, 1),
+                      SS_CHECKPOINT_EDIM);
+    cp->dim = 2;
+    cp->k = SS_MAX_K + 1;
+    assert_int_equal (ss_checkpoint_check (cp, FLEET, AGENT, 2, SS_MAX_K + 1, 0, 1),
+                      SS_CHECKPOINT_EK);
+    cp->k = 25;
+    assert_int_equal (ss_checkpoint_check (NULL, FLEET, AGENT, 2, 25, 0, 1),
+                      SS_CHECKPOINT_EFORMAT);
+    free (cp);
+}
+
+//  A checkpoint of another fleet, read from disk, is rejected by check
+static void
+test_foreign_file (void **state)
+{
+    const char *dir = *state;
+    char path [600];
+    snprintf (path, sizeof path, "%s/agent.ckpt", dir);
+    ss_checkpoint_t *cp = s_sample (1, 5, 9);
+    cp->fleet = 42;
+    assert_int_equal (ss_checkpoint_write (path, cp), 0);
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    assert_int_equal (ss_checkpoint_read (path, back), 0);
+    int rc = ss_checkpoint_check (back, FLEET, AGENT, 1, 5, 0, 1);
+    assert_int_equal (rc, SS_CHECKPOINT_EFLEET);
+    assert_true (ss_checkpoint_is_bad (rc));
+    free (back);
+    free (cp);
+}
+
+//  --------------------------------------------------------------------------
+//  Missing, unreadable, set aside
+
+static void
+test_missing_and_unreadable (void **state)
+{
+    const char *dir = *state;
+    char path [600];
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    snprintf (path, sizeof path, "%s/none.ckpt", dir);
+    int rc = ss_checkpoint_read (path, back);
+    assert_int_equal (rc, SS_CHECKPOINT_ENOENT);
+    assert_false (ss_checkpoint_is_bad (rc));
+
+    //  A directory is not a checkpoint, and is not set aside
+    assert_int_equal (mkdir (path, 0700), 0);
+    errno = 0;
+    rc = ss_checkpoint_read (path, back);
+    assert_int_equal (rc, SS_CHECKPOINT_EIO);
+    assert_int_equal (errno, EINVAL);
+    assert_false (ss_checkpoint_is_bad (rc));
+    assert_int_equal (rmdir (path), 0);
+
+    //  A big file is read only up to the bound, then refused
+    size_t big = 1 << 20;
+    uint8_t *data = calloc (1, big);
+    memcpy (data, SS_CHECKPOINT_MAGIC, 8);
+    s_put32 (data + 8, SS_CHECKPOINT_VERSION);
+    s_write_bytes (path, data, big);
+    assert_int_equal (ss_checkpoint_read (path, back), SS_CHECKPOINT_ETOOBIG);
+    free (data);
+
+    //  Distinct, non-null names for every code
+    for (int a = 0; a >= SS_CHECKPOINT_ELAST; a--) {
+        assert_non_null (ss_checkpoint_strerror (a));
+        for (int b = 0; b > a; b--)
+            assert_string_not_equal (ss_checkpoint_strerror (a),
+                                     ss_checkpoint_strerror (b));
+    }
+    assert_non_null (ss_checkpoint_strerror (-1000));
+    assert_non_null (ss_checkpoint_strerror (5));
+    assert_false (ss_checkpoint_is_bad (0));
+    assert_false (ss_checkpoint_is_bad (-1000));
+    free (back);
+}
+
+static void
+test_set_aside (void **state)
+{
+    const char *dir = *state;
+    char path [600], first [700], second [700], third [700];
+    snprintf (path, sizeof path, "%s/agent.ckpt", dir);
+    uint8_t one [] = "first bad file", two [] = "second bad file";
+
+    s_write_bytes (path, one, sizeof one);
+    assert_int_equal (ss_checkpoint_set_aside (path, first, sizeof first), 0);
+    assert_int_equal (access (path, F_OK), -1);
+    assert_int_equal (strncmp (first, path, strlen (path)), 0);
+    assert_int_equal (strncmp (first + strlen (path), ".bad-", 5), 0);
+    assert_int_equal (access (first, F_OK), 0);
+
+    //  Same second: a new name, the first one untouched
+    s_write_bytes (path, two, sizeof two);
+    assert_int_equal (ss_checkpoint_set_aside (path, second, sizeof second), 0);
+    assert_string_not_equal (first, second);
+    s_write_bytes (path, two, sizeof two);
+    assert_int_equal (ss_checkpoint_set_aside (path, third, sizeof third), 0);
+    assert_string_not_equal (first, third);
+    assert_string_not_equal (second, third);
+    assert_int_equal (access (path, F_OK), -1);
+    assert_int_equal (s_count_entries (dir, ".bad-"), 3);
+
+    char content [64] = "";
+    FILE *file = fopen (first, "rb");
+    assert_non_null (file);
+    assert_int_equal (fread (content, 1, sizeof content, file), sizeof one);
+    fclose (file);
+    assert_memory_equal (content, one, sizeof one);
+
+    //  Nothing to set aside; NULL moved_to is fine
+    errno = 0;
+    assert_int_equal (ss_checkpoint_set_aside (path, NULL, 0), -1);
+    assert_int_equal (errno, ENOENT);
+    s_write_bytes (path, one, sizeof one);
+    assert_int_equal (ss_checkpoint_set_aside (path, NULL, 0), 0);
+    assert_int_equal (s_count_entries (dir, ".bad-"), 4);
+
+    //  After a set aside, a new checkpoint is written and read as usual
+    ss_checkpoint_t *cp = s_sample (2, 4, 10);
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    assert_int_equal (ss_checkpoint_write (path, cp), 0);
+    assert_int_equal (ss_checkpoint_read (path, back), 0);
+    assert_true (s_same (cp, back));
+    free (back);
+    free (cp);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_round_trip_memory),
+        cmocka_unit_test_setup_teardown (test_round_trip_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_write_atomic, s_setup, s_teardown),
+        cmocka_unit_test (test_encode_refuses),
+        cmocka_unit_test (test_truncation),
+        cmocka_unit_test_setup_teardown (test_truncated_file, s_setup, s_teardown),
+        cmocka_unit_test (test_bit_flips),
+        cmocka_unit_test (test_header_reasons),
+        cmocka_unit_test (test_garbage),
+        cmocka_unit_test (test_check),
+        cmocka_unit_test_setup_teardown (test_foreign_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_missing_and_unreadable, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_set_aside, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -4,6 +4,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
           libmsgpack-dev libsodium-dev libcmocka-dev python3 "$@")
+# tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces, tc),
+# valgrind, systemd (systemd-analyze verify of the units)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -75,3 +75,13 @@ fleet
                                 #   explicit insecure flag
         keys = keys             #   [keys] certificate directory
         # state = state         #   [state] agents' checkpoint directory
+
+    #   Faults (docs/fleet-design.md, "Faults"): membership, bounded wait,
+    #   checkpoints. Not part of the fleet id: may differ from run to run.
+    faults
+        heartbeat_ms = 250      #   [250] heartbeat to every neighbour (>= 1)
+        round_timeout_ms = 2000 #   [2000] longest wait for a live neighbour's
+                                #   estimate; then the round runs without it
+        lost_after_ms = 5000    #   [5000] silence after which a neighbour is
+                                #   lost (> heartbeat_ms)
+        checkpoint_every = 50   #   [50] rounds between checkpoints (>= 1)

@@ -43,7 +43,8 @@ if [ -z "${SKIP_FUZZ:-}" ] && command -v clang >/dev/null; then
         [ -x "$fuzzer" ] || continue
         name=$(basename "$fuzzer")
         corpus=$(mktemp -d)
-        [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+        seeds="tests/fuzz/corpus/${name#fuzz_}"
+        [ -d "$seeds" ] && cp -r "$seeds/." "$corpus/"
         if "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=0 \
               -artifact_prefix="build-fuzz/$name-" "$corpus" >"build-fuzz/$name.log" 2>&1; then
             echo "$name: $(grep -Eo '#[0-9]+ +DONE.*' "build-fuzz/$name.log" | tail -1)"

@@ -4,18 +4,7 @@
     the header's type also accepts the input, both must agree on the header,
     and the message must survive a re-encode and decode; otherwise abort ().
 */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include "ss_proto.h"
-
-static int
-s_header_eq (const ss_header_t *a, const ss_header_t *b)
-{
-    return a->version == b->version && a->type == b->type
-        && a->fleet == b->fleet && a->epoch == b->epoch
-        && a->round == b->round && a->sender == b->sender;
-}
+#include "fuzz_roundtrip.h"
 
 //  Full decode of a frame of the given type; its header in *hdr.
 //  Returns the decoder's code.

@@ -43,6 +43,7 @@
 #include <czmq.h>
 #include "ss_cli.h"
 #include "ss_keys.h"
+#include "ss_runlog.h"
 
 #define S_DEFAULT_PREFIX "/etc/swarmshape"
 
@@ -191,34 +192,6 @@ s_plan_hosts (s_plan_t *self)
 
 //  --------------------------------------------------------------------------
 //  Files
-
-static int
-s_mkdir_p (const char *path, mode_t mode)
-{
-    char buf [PATH_MAX];
-    if (strlen (path) >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy (buf, path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir (buf, 0755) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir (buf, mode) && errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (stat (buf, &st))
-        return -1;
-    if (!S_ISDIR (st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
 
 static int
 s_remove_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -679,7 +652,7 @@ ss_cmd_plan (int argc, char **argv)
             printf ("%d certificate%s generated in %s\n", written,
                     written == 1? "": "s", fleet->keys);
     }
-    if (rc == 0 && s_mkdir_p (args.out, 0755)) {
+    if (rc == 0 && ss_mkdirs (args.out, 0755)) {
         fprintf (stderr, "swarmshape plan: %s: cannot create: %s\n", args.out,
                  strerror (errno));
         rc = 1;

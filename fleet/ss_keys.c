@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "ss_keys.h"
+#include "ss_runlog.h"
 
 void
 ss_keys_name (int agent_id, char *out, size_t out_size)
@@ -32,35 +33,6 @@ ss_keys_name (int agent_id, char *out, size_t out_size)
         snprintf (out, out_size, "coordinator");
     else
         snprintf (out, out_size, "agent-%d", agent_id);
-}
-
-//  mkdir -p with mode for the last component; 0 or -1 with errno
-static int
-s_mkdir_p (const char *path, mode_t mode)
-{
-    char buf [PATH_MAX];
-    if (strlen (path) >= sizeof (buf)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy (buf, path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir (buf, 0755) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir (buf, mode) && errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (stat (buf, &st))
-        return -1;
-    if (!S_ISDIR (st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
 }
 
 static bool
@@ -74,7 +46,7 @@ int
 ss_keys_generate (const ss_fleet_t *fleet, bool force, char *err, size_t err_size)
 {
     assert (fleet);
-    if (s_mkdir_p (fleet->keys, 0700)) {
+    if (ss_mkdirs (fleet->keys, 0700)) {
         snprintf (err, err_size, "%s: cannot create the key directory: %s",
                   fleet->keys, strerror (errno));
         return -1;

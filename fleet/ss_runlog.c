@@ -31,7 +31,7 @@ ss_mkdirs (const char *path, int mode)
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
-            if (mkdir (buf, (mode_t) mode) && errno != EEXIST)
+            if (mkdir (buf, 0755) && errno != EEXIST)
                 return -1;
             *p = '/';
         }

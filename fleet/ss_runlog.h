@@ -56,7 +56,8 @@ int ss_runlog_summary (ss_runlog_t *self, const ss_summary_t *summary);
 //  The run directory
 const char *ss_runlog_dir (ss_runlog_t *self);
 
-//  mkdir -p; 0 or -1 (errno set)
+//  mkdir -p: missing parents get 0755, the directory itself mode (an
+//  existing one keeps its mode); 0 or -1 (errno set)
 int ss_mkdirs (const char *path, int mode);
 
 #endif

@@ -27,6 +27,16 @@
     Anything else is dropped, counted by reason (ss_counters.h) and logged
     at most once per second per reason.
 
+    Faults (docs/fleet-design.md, "Faults"): neighbours silent for
+    lost_after_ms are lost (and re-admitted when heard again); a round
+    waits at most round_timeout_ms, then runs with our own values in the
+    missing slots; every message carries an epoch, s is mixed only within
+    an epoch and re-initialised to psi(x) whenever ours grows, so the
+    trackers are exact again once every live agent is in the newest epoch;
+    an estimate of a round beyond k+1 makes us jump there. Checkpoints
+    (ss_checkpoint) every checkpoint_every rounds and at exit; a valid one
+    is resumed at start, a bad one set aside.
+
     Exit codes: 0 done (rounds run, STOP, or SIGTERM/SIGINT), 1 runtime
     failure, 2 usage or configuration error (one line on stderr).
 */
@@ -50,10 +60,13 @@
 #include "ss_counters.h"
 #include "ss_round.h"
 #include "ss_graph.h"
+#include "ss_footprint.h"
+#include "ss_checkpoint.h"
 
 #define AGENTD_MAX_SETS     256
-#define HEARTBEAT_MSEC      1000
 #define WAIT_LOG_MSEC       5000
+#define EVENT_LOG_MSEC      1000    //  rate limit of repetitive fault lines
+#define POLL_MAX_MSEC       20      //  longest poll while waiting
 #define STOP_GRACE_MSEC     2000
 #define LINGER_MSEC         2000
 #define COORD_WAIT_MSEC     1000    //  at start: time for the coordinator link
@@ -76,19 +89,26 @@ s_on_signal (int signum)
 static const char *s_counter_names [SS_CTR_COUNT] = {
     "sent", "received", "undecodable", "wrong fleet", "bad authentication",
     "not a neighbour", "wrong round", "wrong type", "targets",
-    "target round", "late targets"
+    "target round", "late targets", "stale round", "duplicate",
+    "timeouts", "lost", "re-admitted", "jumps", "epoch resets",
+    "checkpoints", "resumed", "live degree"
 };
 
-//  A neighbour: its link and its buffered estimates (slots by round parity)
+//  A neighbour: its link, its membership and its buffered estimates (slots
+//  by round parity; each keeps the round, epoch and live degree it came with)
 typedef struct {
     int id;
-    int degree;
+    int degree;                 //  its degree in the graph (the largest)
     zsock_t *dealer;
+    bool live;                  //  rule 1: not silent for lost_after_ms
+    bool heard;                 //  heard from since start
+    int64_t last_seen;          //  zclock_mono of its last message (or start)
     bool have [2];
     uint64_t round [2];
+    uint64_t epoch [2];
+    int msg_degree [2];
     double *theta [2];
     double *s [2];
-    int64_t last_seen;
 } s_peer_t;
 
 typedef struct {
@@ -120,6 +140,16 @@ typedef struct {
     int64_t signal_round;       //  round to finish after a signal: -1 none
     int64_t signal_deadline;
     int64_t next_heartbeat;
+    //  Faults (docs/fleet-design.md, "Faults")
+    int64_t started;            //  zclock_mono at start
+    int64_t round_start;        //  when ESTIMATE(k) went out
+    int sent_degree;            //  live degree carried by ESTIMATE(k)
+    bool event;                 //  a membership event in this round
+    bool jumped;                //  rule 4 moved us to a later round
+    const char *event_why;      //  its reason, for the epoch log line
+    int64_t timeout_logged, epoch_logged, ckpt_logged;
+    uint64_t timeouts_unlogged, epochs_unlogged;
+    char ckpt_path [PATH_MAX + 64];
     bool target_pending;
     ss_target_t target;         //  pending target
     ss_estimate_t estimate;     //  scratch for encoding and decoding
@@ -138,7 +168,8 @@ s_usage (FILE *out)
         "  --fleet FILE        the fleet file (ZPL)\n"
         "  --id I              this agent's id, 0..count-1\n"
         "  --keys DIR          certificate directory [fleet security/keys]\n"
-        "  --state-dir DIR     where agent-I.state is written [fleet security/state]\n"
+        "  --state-dir DIR     where agent-I.ckpt and agent-I.state are written\n"
+        "                      [fleet security/state]\n"
         "  --set PATH=VALUE    override a fleet key (repeatable)\n"
         "  --insecure          no CURVE encryption, no authentication\n"
         "  --verbose           debug logs (and zauth's)\n"
@@ -177,17 +208,34 @@ s_send (zsock_t *sock, const uint8_t *data, size_t size)
     return zmq_send (zsock_resolve (sock), data, size, ZMQ_DONTWAIT) < 0? -1: 0;
 }
 
+//  Live degree: the number of live neighbours (rule 1)
+static int
+s_live_degree (agentd_t *self)
+{
+    int live = 0;
+    for (int p = 0; p < self->n_peers; p++)
+        if (self->peers [p].live)
+            live++;
+    return live;
+}
+
+//  A HEARTBEAT (round, epoch, live degree) to the coordinator and, when
+//  neighbours is true, to every neighbour, live or lost: a lost neighbour
+//  that hears us again re-admits us
 static void
-s_send_heartbeat (agentd_t *self, uint32_t state)
+s_send_heartbeat (agentd_t *self, uint32_t state, bool neighbours)
 {
     ss_heartbeat_t *msg = &self->heartbeat;
     s_header (self, &msg->hdr, SS_MSG_HEARTBEAT);
-    msg->degree = (uint32_t) self->n_peers;
+    msg->degree = (uint32_t) s_live_degree (self);
     msg->state = state;
     uint8_t *data = NULL;
     size_t size = 0;
-    if (ss_heartbeat_encode (msg, &data, &size) == 0)
+    if (ss_heartbeat_encode (msg, &data, &size) == 0) {
         s_send (self->coord, data, size);
+        for (int p = 0; neighbours && p < self->n_peers; p++)
+            s_send (self->peers [p].dealer, data, size);
+    }
     free (data);
 }
 
@@ -204,6 +252,7 @@ s_send_report (agentd_t *self)
     memcpy (msg->theta, self->cur.theta, (size_t) self->K * sizeof (double));
     memcpy (msg->s, self->cur.s, (size_t) self->K * sizeof (double));
     msg->n_counters = SS_CTR_COUNT;
+    self->counters [SS_CTR_DEGREE] = (uint64_t) s_live_degree (self);
     memcpy (msg->counters, self->counters, sizeof (self->counters));
     uint8_t *data = NULL;
     size_t size = 0;
@@ -217,11 +266,16 @@ s_send_report (agentd_t *self)
     free (data);
 }
 
+//  ESTIMATE(k) to every live neighbour; its degree is the live degree now,
+//  which is also ours in round k's weights (rule 1). Starts the round's
+//  clock (rule 2).
 static void
 s_send_estimates (agentd_t *self)
 {
     ss_estimate_t *msg = &self->estimate;
     s_header (self, &msg->hdr, SS_MSG_ESTIMATE);
+    self->sent_degree = self->cur.degree = s_live_degree (self);
+    self->round_start = zclock_mono ();
     msg->degree = (uint32_t) self->cur.degree;
     msg->k = (uint32_t) self->K;
     memcpy (msg->theta, self->cur.theta, (size_t) self->K * sizeof (double));
@@ -234,10 +288,12 @@ s_send_estimates (agentd_t *self)
         return;
     }
     for (int p = 0; p < self->n_peers; p++) {
+        if (!self->peers [p].live)
+            continue;
         if (s_send (self->peers [p].dealer, data, size))
-            zsys_warning ("estimate of round %llu to agent-%d not queued: %s",
-                          (unsigned long long) self->round, self->peers [p].id,
-                          zmq_strerror (zmq_errno ()));
+            s_debug ("estimate of round %llu to agent-%d not queued: %s",
+                     (unsigned long long) self->round, self->peers [p].id,
+                     zmq_strerror (zmq_errno ()));
         else
             self->counters [SS_CTR_SENT]++;
     }
@@ -259,6 +315,56 @@ s_apply_target (agentd_t *self, const ss_target_t *target, bool late)
     s_info ("new target (%d components) in force from round %llu%s",
                target->mixture.count, (unsigned long long) self->round,
                late? " (late)": "");
+}
+
+//  A membership event (rule 3): the epoch grows by one after this round
+static void
+s_event (agentd_t *self, const char *why)
+{
+    self->event = true;
+    self->event_why = why;
+}
+
+//  Enter epoch e > ours: s is re-initialised to psi(x) (rule 3), so that
+//  the trackers of one epoch sum to the footprints of its agents
+static void
+s_enter_epoch (agentd_t *self, ss_agent_t *state, uint64_t epoch, const char *why)
+{
+    uint64_t old = self->epoch;
+    self->epoch = epoch;
+    ss_footprint (self->problem, state->x, state->s);
+    self->counters [SS_CTR_EPOCH_RESETS]++;
+    int64_t now = zclock_mono ();
+    if (now - self->epoch_logged >= EVENT_LOG_MSEC || self->epoch_logged == 0) {
+        s_info ("epoch %llu -> %llu at round %llu (%s); %llu more changes since "
+                "the last line", (unsigned long long) old, (unsigned long long) epoch,
+                (unsigned long long) self->round, why,
+                (unsigned long long) self->epochs_unlogged);
+        self->epoch_logged = now;
+        self->epochs_unlogged = 0;
+    }
+    else
+        self->epochs_unlogged++;
+}
+
+//  Rule 4: a neighbour is at round r > k + 1 (we restarted, or were cut
+//  off): go to round r keeping our state, in a new epoch. Held estimates
+//  of earlier rounds are stale now.
+static void
+s_jump (agentd_t *self, uint64_t r, uint64_t their_epoch, int who)
+{
+    zsys_warning ("jump from round %llu to round %llu (agent-%d is there)",
+                  (unsigned long long) self->round, (unsigned long long) r, who);
+    self->counters [SS_CTR_JUMPS]++;
+    for (int p = 0; p < self->n_peers; p++)
+        for (int slot = 0; slot < 2; slot++)
+            if (self->peers [p].have [slot] && self->peers [p].round [slot] < r)
+                self->peers [p].have [slot] = false;
+    self->round = r;
+    self->jumped = true;
+    uint64_t epoch = self->epoch > their_epoch? self->epoch: their_epoch;
+    s_enter_epoch (self, &self->cur, epoch < UINT64_MAX? epoch + 1: epoch, "jump");
+    self->event = false;
 }
 
 //  A frame from a neighbour, on the ROUTER
@@ -333,24 +439,46 @@ s_handle_router (agentd_t *self)
         return;
     }
     s_peer_t *peer = &self->peers [p];
+    //  Rule 1: any authenticated message of a neighbour is a sign of life
     peer->last_seen = zclock_mono ();
+    peer->heard = true;
+    if (!peer->live) {
+        peer->live = true;
+        self->counters [SS_CTR_READMITTED]++;
+        s_info ("neighbour agent-%d re-admitted (round %llu, its round %llu)",
+                peer->id, (unsigned long long) self->round,
+                (unsigned long long) h->round);
+        s_event (self, "neighbour re-admitted");
+    }
     if (h->type == SS_MSG_HEARTBEAT)
         return;
     const ss_estimate_t *msg = &self->estimate;
-    if (msg->k != (uint32_t) self->K || msg->degree != (uint32_t) peer->degree) {
-        s_drop (self, SS_CTR_DROP_DECODE, "features or degree differ from the fleet's");
+    if (msg->k != (uint32_t) self->K || msg->degree > (uint32_t) peer->degree) {
+        s_drop (self, SS_CTR_DROP_DECODE, "features or degree out of the fleet's");
         return;
     }
+    //  Rule 4: round alignment
     uint64_t r = msg->hdr.round;
-    int slot = (int) (r & 1);
-    if ((r != self->round && r != self->round + 1)
-    ||  (peer->have [slot] && peer->round [slot] == r)) {
-        s_drop (self, SS_CTR_DROP_ROUND, "stale, duplicate or too far ahead");
+    if (r < self->round) {
+        s_drop (self, SS_CTR_DROP_STALE, "round already computed");
         return;
     }
+    if (self->fleet->rounds > 0 && r >= (uint64_t) self->fleet->rounds) {
+        s_drop (self, SS_CTR_DROP_ROUND, "round beyond the fleet's last");
+        return;
+    }
+    int slot = (int) (r & 1);
+    if (r <= self->round + 1 && peer->have [slot] && peer->round [slot] == r) {
+        s_drop (self, SS_CTR_DROP_DUPLICATE, "round already held");
+        return;
+    }
+    if (r > self->round + 1)
+        s_jump (self, r, msg->hdr.epoch, peer->id);
     memcpy (peer->theta [slot], msg->theta, (size_t) self->K * sizeof (double));
     memcpy (peer->s [slot], msg->s, (size_t) self->K * sizeof (double));
     peer->round [slot] = r;
+    peer->epoch [slot] = msg->hdr.epoch;
+    peer->msg_degree [slot] = (int) msg->degree;
     peer->have [slot] = true;
     self->counters [SS_CTR_RECEIVED]++;
 }
@@ -436,39 +564,80 @@ s_handle_coordinator (agentd_t *self)
     }
 }
 
+//  Does live neighbour p miss its round-k estimate?
 static bool
-s_ready (agentd_t *self)
+s_missing (agentd_t *self, int p)
 {
+    s_peer_t *peer = &self->peers [p];
     int slot = (int) (self->round & 1);
+    return peer->live && (!peer->have [slot] || peer->round [slot] != self->round);
+}
+
+//  Ready when the round-k estimate of every live neighbour is held.
+//  *heard_missing: some missing neighbour was heard from since start (the
+//  deadline applies to those only: rule 2)
+static bool
+s_ready (agentd_t *self, bool *heard_missing)
+{
+    bool ready = true;
+    *heard_missing = false;
     for (int p = 0; p < self->n_peers; p++)
-        if (!self->peers [p].have [slot] || self->peers [p].round [slot] != self->round)
-            return false;
-    return true;
+        if (s_missing (self, p)) {
+            ready = false;
+            if (self->peers [p].heard)
+                *heard_missing = true;
+        }
+    return ready;
+}
+
+static void
+s_list_missing (agentd_t *self, char *list, size_t size)
+{
+    size_t used = 0;
+    list [0] = 0;
+    for (int p = 0; p < self->n_peers && used + 16 < size; p++)
+        if (s_missing (self, p))
+            used += (size_t) snprintf (list + used, size - used, "%s%d",
+                                       used? ",": "", self->peers [p].id);
 }
 
 static void
 s_log_waiting (agentd_t *self)
 {
-    char list [512] = "";
-    size_t used = 0;
-    int slot = (int) (self->round & 1);
-    for (int p = 0; p < self->n_peers && used < sizeof (list) - 16; p++) {
-        s_peer_t *peer = &self->peers [p];
-        if (!peer->have [slot] || peer->round [slot] != self->round)
-            used += (size_t) snprintf (list + used, sizeof (list) - used, "%s%d",
-                                       used? ",": "", peer->id);
-    }
+    char list [512];
+    s_list_missing (self, list, sizeof (list));
     s_info ("round %llu: waiting for agents %s", (unsigned long long) self->round, list);
 }
 
-//  Timers that run whatever we wait for
+//  Rule 2: the deadline passed; the round runs without the missing ones
+static void
+s_timeout (agentd_t *self)
+{
+    self->counters [SS_CTR_TIMEOUTS]++;
+    s_event (self, "deadline passed");
+    int64_t now = zclock_mono ();
+    if (self->timeout_logged == 0 || now - self->timeout_logged >= EVENT_LOG_MSEC) {
+        char list [512];
+        s_list_missing (self, list, sizeof (list));
+        zsys_warning ("round %llu: deadline (%d ms) passed without agents %s; "
+                      "%llu more since the last line", (unsigned long long) self->round,
+                      self->fleet->round_timeout_ms, list,
+                      (unsigned long long) self->timeouts_unlogged);
+        self->timeout_logged = now;
+        self->timeouts_unlogged = 0;
+    }
+    else
+        self->timeouts_unlogged++;
+}
+
+//  Timers that run whatever we wait for: heartbeats, signals, rule 1
 static void
 s_timers (agentd_t *self)
 {
     int64_t now = zclock_mono ();
     if (now >= self->next_heartbeat) {
-        s_send_heartbeat (self, s_stop_signal? 1: 0);
-        self->next_heartbeat = now + HEARTBEAT_MSEC;
+        s_send_heartbeat (self, s_stop_signal? 1: 0, true);
+        self->next_heartbeat = now + self->fleet->heartbeat_ms;
     }
     if (s_stop_signal && self->signal_round < 0) {
         self->signal_round = (int64_t) self->round;
@@ -476,38 +645,51 @@ s_timers (agentd_t *self)
         s_info ("signal: finishing round %llu (at most %d ms)",
                    (unsigned long long) self->round, STOP_GRACE_MSEC);
     }
+    for (int p = 0; p < self->n_peers; p++) {
+        s_peer_t *peer = &self->peers [p];
+        if (peer->live && now - peer->last_seen > self->fleet->lost_after_ms) {
+            peer->live = false;
+            self->counters [SS_CTR_LOST]++;
+            zsys_warning ("neighbour agent-%d lost: silent for %lld ms (round %llu)",
+                          peer->id, (long long) (now - peer->last_seen),
+                          (unsigned long long) self->round);
+            s_event (self, "neighbour lost");
+        }
+    }
 }
 
-//  Wait until every neighbour's round-k estimate is held. 0 when ready,
-//  -1 when the run must stop at k (signal grace expired or STOP at k).
+//  Wait until every live neighbour's round-k estimate is held, or the
+//  deadline passes. 0 when the round can run, 1 after a jump (rule 4: start
+//  over at the new round), -1 when the run must stop at k (signal grace
+//  expired or STOP at k).
 static int
 s_wait_round (agentd_t *self)
 {
     int64_t next_log = zclock_mono () + WAIT_LOG_MSEC;
+    int64_t deadline = self->round_start + self->fleet->round_timeout_ms;
     int drained = 0;
+    self->jumped = false;
     while (true) {
         s_timers (self);
         if (self->stop_at >= 0 && (int64_t) self->round >= self->stop_at)
             return -1;
-        bool ready = s_ready (self);
+        bool heard_missing;
+        bool ready = s_ready (self, &heard_missing);
         int64_t now = zclock_mono ();
         if (!ready && self->signal_round >= 0 && now >= self->signal_deadline) {
             zsys_warning ("signal: round %llu not finished within %d ms",
                           (unsigned long long) self->round, STOP_GRACE_MSEC);
             //  Silent neighbours are likely gone: don't linger on them
-            int slot = (int) (self->round & 1);
             for (int p = 0; p < self->n_peers; p++)
-                if (!self->peers [p].have [slot]
-                ||  self->peers [p].round [slot] != self->round)
+                if (s_missing (self, p))
                     zsock_set_linger (self->peers [p].dealer, 0);
             return -1;
         }
-        int64_t wake = self->next_heartbeat;
-        if (next_log < wake)
-            wake = next_log;
-        if (self->signal_round >= 0 && self->signal_deadline < wake)
-            wake = self->signal_deadline;
-        int timeout = ready? 0: (int) (wake > now? wake - now: 0);
+        if (!ready && heard_missing && now >= deadline) {
+            s_timeout (self);
+            return 0;
+        }
+        int timeout = ready? 0: POLL_MAX_MSEC;
         if (ready && drained >= DRAIN_MAX)
             return 0;
         void *which = zpoller_wait (self->poller, timeout);
@@ -523,6 +705,8 @@ s_wait_round (agentd_t *self)
         else
         if (ready)
             return 0;
+        if (self->jumped)
+            return 1;
         if (!ready && zclock_mono () >= next_log) {
             s_log_waiting (self);
             next_log = zclock_mono () + WAIT_LOG_MSEC;
@@ -530,20 +714,51 @@ s_wait_round (agentd_t *self)
     }
 }
 
+//  One round (rules 1-3). A neighbour's round-k estimate is mixed with the
+//  weight of the two round-k degrees; its s only if it is of our epoch,
+//  else our own s stands in for it. A live neighbour whose estimate is
+//  missing (deadline passed) is replaced by ourselves; a lost one is left
+//  out (its weight stays on the diagonal either way). With no fault this
+//  is exactly sim's call: neighbours in ascending id order, their values.
 static void
 s_step (agentd_t *self)
 {
     int slot = (int) (self->round & 1);
+    int n = 0;
+    uint64_t epoch = self->epoch;
+    self->cur.degree = self->sent_degree;
     for (int p = 0; p < self->n_peers; p++) {
         s_peer_t *peer = &self->peers [p];
-        self->nbrs [p] = (ss_neighbour_t) {
-            .theta = peer->theta [slot], .s = peer->s [slot], .degree = peer->degree
-        };
+        if (peer->have [slot] && peer->round [slot] == self->round) {
+            bool same = peer->epoch [slot] == self->epoch;
+            self->nbrs [n++] = (ss_neighbour_t) {
+                .theta = peer->theta [slot],
+                .s = same? peer->s [slot]: self->cur.s,
+                .degree = peer->msg_degree [slot]
+            };
+            if (peer->epoch [slot] > epoch)
+                epoch = peer->epoch [slot];
+        }
+        else
+        if (peer->live)
+            self->nbrs [n++] = (ss_neighbour_t) {
+                .theta = self->cur.theta, .s = self->cur.s, .degree = self->cur.degree
+            };
     }
-    self->step = ss_round_step (self->problem, &self->cur, self->nbrs, self->n_peers,
+    self->step = ss_round_step (self->problem, &self->cur, self->nbrs, n,
                                 &self->next, self->work);
     for (int p = 0; p < self->n_peers; p++)
-        self->peers [p].have [slot] = false;
+        if (self->peers [p].round [slot] <= self->round)
+            self->peers [p].have [slot] = false;
+    const char *why = epoch > self->epoch? "a neighbour's epoch": NULL;
+    if (self->event) {
+        why = self->event_why;
+        if (epoch < UINT64_MAX)
+            epoch++;
+    }
+    self->event = false;
+    if (epoch > self->epoch)
+        s_enter_epoch (self, &self->next, epoch, why);
     ss_agent_t swap = self->cur;
     self->cur = self->next;
     self->next = swap;
@@ -557,6 +772,39 @@ s_is_last (agentd_t *self)
     return (self->fleet->rounds > 0 && k >= self->fleet->rounds)
         || (self->stop_at >= 0 && k >= self->stop_at)
         || (self->signal_round >= 0 && k > self->signal_round);
+}
+
+//  Checkpoint the state we hold (round k) to <state_dir>/agent-<i>.ckpt,
+//  atomically. 0 or -1 after a (rate-limited) log line.
+static int
+s_checkpoint (agentd_t *self)
+{
+    ss_checkpoint_t cp;
+    memset (&cp, 0, sizeof (cp));
+    cp.fleet = self->fleet_id;
+    cp.agent = (uint32_t) self->id;
+    cp.dim = (uint32_t) self->d;
+    cp.k = (uint32_t) self->K;
+    cp.round = (int64_t) self->round;
+    cp.epoch = self->epoch;
+    cp.targets = self->counters [SS_CTR_TARGETS];
+    memcpy (cp.x, self->cur.x, (size_t) self->d * sizeof (double));
+    memcpy (cp.x0, self->cur.x0, (size_t) self->d * sizeof (double));
+    memcpy (cp.theta, self->cur.theta, (size_t) self->K * sizeof (double));
+    memcpy (cp.s, self->cur.s, (size_t) self->K * sizeof (double));
+    if (ss_checkpoint_write (self->ckpt_path, &cp)) {
+        int64_t now = zclock_mono ();
+        if (self->ckpt_logged == 0 || now - self->ckpt_logged >= EVENT_LOG_MSEC) {
+            zsys_error ("%s: cannot write the checkpoint of round %llu: %s",
+                        self->ckpt_path, (unsigned long long) self->round,
+                        strerror (errno));
+            self->ckpt_logged = now;
+        }
+        return -1;
+    }
+    self->counters [SS_CTR_CHECKPOINTS]++;
+    s_debug ("checkpoint of round %llu written", (unsigned long long) self->round);
+    return 0;
 }
 
 static void
@@ -574,6 +822,9 @@ s_run (agentd_t *self)
         bool last = s_is_last (self);
         if (!last)
             s_send_estimates (self);
+        if (!last && self->round > 0
+        &&  self->round % (uint64_t) self->fleet->checkpoint_every == 0)
+            s_checkpoint (self);
         if (self->round == 0 || self->round % (uint64_t) every == 0 || last)
             s_send_report (self);
         if (!self->quiet && self->round > 0 && (int64_t) self->round % progress == 0 && !last)
@@ -586,7 +837,10 @@ s_run (agentd_t *self)
         }
         if (last)
             break;
-        if (s_wait_round (self)) {
+        int rc = s_wait_round (self);
+        if (rc > 0)
+            continue;           //  jumped: this is a new round
+        if (rc < 0) {
             s_send_report (self);
             break;
         }
@@ -607,9 +861,9 @@ s_print_doubles (FILE *file, const char *name, const double *v, int n)
     fprintf (file, "\n");
 }
 
-//  Write <state_dir>/agent-<i>.state atomically; 0 or -1 with a log line
+//  mkdir -p the state directory; 0 or -1 with a log line
 static int
-s_write_state (agentd_t *self)
+s_make_state_dir (agentd_t *self)
 {
     const char *dir = self->fleet->state_dir;
     char buf [PATH_MAX];
@@ -624,6 +878,16 @@ s_write_state (agentd_t *self)
         zsys_error ("%s: cannot create the state directory: %s", dir, strerror (errno));
         return -1;
     }
+    return 0;
+}
+
+//  Write <state_dir>/agent-<i>.state atomically; 0 or -1 with a log line
+static int
+s_write_state (agentd_t *self)
+{
+    const char *dir = self->fleet->state_dir;
+    if (s_make_state_dir (self))
+        return -1;
     char path [PATH_MAX + 64], tmp [PATH_MAX + 80];
     snprintf (path, sizeof (path), "%s/agent-%d.state", dir, self->id);
     snprintf (tmp, sizeof (tmp), "%s.tmp", path);
@@ -652,6 +916,64 @@ s_write_state (agentd_t *self)
         return -1;
     }
     return 0;
+}
+
+//  Resume from <state_dir>/agent-<i>.ckpt if it is a valid checkpoint of
+//  this agent of this fleet; a bad or foreign one is reported and set
+//  aside, never trusted. A resumed agent is in a new epoch (its neighbours
+//  moved on without it), so its s restarts from psi(x).
+static void
+s_resume (agentd_t *self)
+{
+    snprintf (self->ckpt_path, sizeof (self->ckpt_path), "%s/agent-%d.ckpt",
+              self->fleet->state_dir, self->id);
+    ss_checkpoint_t cp;
+    int rc = ss_checkpoint_read (self->ckpt_path, &cp);
+    if (rc == SS_CHECKPOINT_ENOENT)
+        return;
+    if (rc == SS_CHECKPOINT_EIO) {
+        zsys_warning ("%s: cannot read the checkpoint (%s): starting fresh, "
+                      "file left in place", self->ckpt_path, strerror (errno));
+        return;
+    }
+    if (rc == 0)
+        rc = ss_checkpoint_check (&cp, self->fleet_id, (uint32_t) self->id,
+                                  (uint32_t) self->d, (uint32_t) self->K,
+                                  self->fleet->model.lo, self->fleet->model.hi);
+    if (rc) {
+        char moved [PATH_MAX + 128];
+        if (ss_checkpoint_set_aside (self->ckpt_path, moved, sizeof (moved)) == 0)
+            zsys_warning ("%s: checkpoint not used (%s), set aside as %s; starting fresh",
+                          self->ckpt_path, ss_checkpoint_strerror (rc), moved);
+        else
+            zsys_error ("%s: checkpoint not used (%s), cannot set it aside (%s); "
+                        "starting fresh", self->ckpt_path, ss_checkpoint_strerror (rc),
+                        strerror (errno));
+        return;
+    }
+    if (self->fleet->rounds > 0 && cp.round >= self->fleet->rounds) {
+        s_info ("%s: checkpoint of a finished run (round %lld of %lld): starting "
+                "fresh", self->ckpt_path, (long long) cp.round,
+                (long long) self->fleet->rounds);
+        return;
+    }
+    memcpy (self->cur.x, cp.x, (size_t) self->d * sizeof (double));
+    memcpy (self->cur.x0, cp.x0, (size_t) self->d * sizeof (double));
+    memcpy (self->cur.theta, cp.theta, (size_t) self->K * sizeof (double));
+    memcpy (self->cur.s, cp.s, (size_t) self->K * sizeof (double));
+    self->round = (uint64_t) cp.round;
+    self->epoch = cp.epoch;
+    self->counters [SS_CTR_TARGETS] = cp.targets;
+    self->counters [SS_CTR_RESUMED] = 1;
+    s_enter_epoch (self, &self->cur, cp.epoch < UINT64_MAX? cp.epoch + 1: cp.epoch,
+                   "restart");
+    zsys_notice ("resumed from checkpoint %s: round %lld, epoch %llu",
+                 self->ckpt_path, (long long) cp.round,
+                 (unsigned long long) self->epoch);
+    if (cp.targets > 0)
+        zsys_warning ("the checkpoint counts %llu targets applied; the target in force "
+                      "is the fleet's until the coordinator announces one",
+                      (unsigned long long) cp.targets);
 }
 
 static void
@@ -973,7 +1295,7 @@ main (int argc, char **argv)
     s_verbose = verbose;
     self->stop_at = -1;
     self->signal_round = -1;
-    self->epoch = (uint64_t) time (NULL);
+    self->epoch = 0;            //  every fresh agent: no fault, no epoch change
     int rc = s_setup_core (self);
     if (rc) {
         s_destroy (&self);
@@ -997,27 +1319,55 @@ main (int argc, char **argv)
     sigaction (SIGTERM, &action, NULL);
     sigaction (SIGINT, &action, NULL);
 
+    if (s_make_state_dir (self)) {
+        s_destroy (&self);
+        zsys_shutdown ();
+        return 1;
+    }
+    s_resume (self);
     rc = s_setup_net (self);
     if (rc == 0) {
         if (insecure)
             zsys_warning ("--insecure: no encryption, no authentication");
         s_wait_coordinator (self);
-        s_send_heartbeat (self, 0);
-        self->next_heartbeat = zclock_mono () + HEARTBEAT_MSEC;
+        self->started = zclock_mono ();
+        for (int p = 0; p < self->n_peers; p++) {
+            self->peers [p].live = true;
+            self->peers [p].last_seen = self->started;
+        }
+        s_send_heartbeat (self, 0, true);
+        self->next_heartbeat = self->started + fleet->heartbeat_ms;
         s_run (self);
-        s_send_heartbeat (self, 1);
-        if (s_write_state (self))
+        s_send_heartbeat (self, 1, true);
+        if (s_checkpoint (self) || s_write_state (self))
             rc = 1;
-        uint64_t drops = 0;
+        uint64_t drops = self->counters [SS_CTR_DROP_STALE]
+                       + self->counters [SS_CTR_DROP_DUPLICATE];
         for (int c = SS_CTR_DROP_DECODE; c <= SS_CTR_DROP_TYPE; c++)
             drops += self->counters [c];
-        s_info ("done: round %llu, step %.3e, sent %llu, received %llu, "
-                   "dropped %llu, targets %llu%s", (unsigned long long) self->round,
+        s_info ("done: round %llu, epoch %llu, step %.3e, sent %llu, received %llu, "
+                   "dropped %llu, targets %llu, timeouts %llu, lost %llu, "
+                   "jumps %llu%s", (unsigned long long) self->round,
+                   (unsigned long long) self->epoch,
                    self->step, (unsigned long long) self->counters [SS_CTR_SENT],
                    (unsigned long long) self->counters [SS_CTR_RECEIVED],
                    (unsigned long long) drops,
                    (unsigned long long) self->counters [SS_CTR_TARGETS],
+                   (unsigned long long) self->counters [SS_CTR_TIMEOUTS],
+                   (unsigned long long) self->counters [SS_CTR_LOST],
+                   (unsigned long long) self->counters [SS_CTR_JUMPS],
                    rc? "; state NOT written": "");
+        //  Drops by reason, for the operator (and the fault tests)
+        char line [512] = "";
+        size_t used = 0;
+        for (int c = SS_CTR_DROP_DECODE; c < SS_CTR_COUNT && used + 64 < sizeof (line); c++)
+            if ((c <= SS_CTR_DROP_TYPE || c == SS_CTR_DROP_STALE
+              || c == SS_CTR_DROP_DUPLICATE) && self->counters [c])
+                used += (size_t) snprintf (line + used, sizeof (line) - used, "%s%s %llu",
+                                           used? ", ": "", s_counter_names [c],
+                                           (unsigned long long) self->counters [c]);
+        if (used)
+            s_info ("drops: %s", line);
     }
     s_destroy (&self);
     zsys_shutdown ();

@@ -83,6 +83,11 @@ static const s_spec_t s_security_spec [] = {
     { "curve", S_LEAF, NULL }, { "keys", S_LEAF, NULL },
     { "state", S_LEAF, NULL }, { NULL, S_LEAF, NULL }
 };
+static const s_spec_t s_faults_spec [] = {
+    { "heartbeat_ms", S_LEAF, NULL }, { "round_timeout_ms", S_LEAF, NULL },
+    { "lost_after_ms", S_LEAF, NULL }, { "checkpoint_every", S_LEAF, NULL },
+    { NULL, S_LEAF, NULL }
+};
 static const s_spec_t s_fleet_spec [] = {
     { "name", S_LEAF, NULL }, { "rounds", S_LEAF, NULL },
     { "seed", S_LEAF, NULL }, { "model", S_SECTION, s_model_spec },
@@ -91,6 +96,7 @@ static const s_spec_t s_fleet_spec [] = {
     { "agents", S_SECTION, s_agents_spec },
     { "coordinator", S_SECTION, s_coordinator_spec },
     { "security", S_SECTION, s_security_spec },
+    { "faults", S_SECTION, s_faults_spec },
     { NULL, S_LEAF, NULL }
 };
 
@@ -977,6 +983,26 @@ s_read_fleet (s_ctx_t *ctx, zconfig_t *fleet, ss_fleet_t *self)
                    self->state_dir, sizeof self->state_dir))
         return -1;
     self->curve = curve == 1;
+
+    //  Faults (docs/fleet-design.md, "Faults"): not part of ss_fleet_id
+    zconfig_t *faults = zconfig_locate (fleet, "faults");
+    self->heartbeat_ms = 250;
+    self->round_timeout_ms = 2000;
+    self->lost_after_ms = 5000;
+    self->checkpoint_every = 50;
+    if (s_read_intv (ctx, faults, "fleet/faults", "heartbeat_ms",
+                     1, 3600000, &self->heartbeat_ms)
+    ||  s_read_intv (ctx, faults, "fleet/faults", "round_timeout_ms",
+                     1, 86400000, &self->round_timeout_ms)
+    ||  s_read_intv (ctx, faults, "fleet/faults", "lost_after_ms",
+                     1, 86400000, &self->lost_after_ms)
+    ||  s_read_intv (ctx, faults, "fleet/faults", "checkpoint_every",
+                     1, INT_MAX, &self->checkpoint_every))
+        return -1;
+    if (self->lost_after_ms <= self->heartbeat_ms)
+        return s_fail (ctx, "fleet/faults/lost_after_ms", "must be larger than "
+                       "heartbeat_ms (%d), got %d", self->heartbeat_ms,
+                       self->lost_after_ms);
     return 0;
 }
 

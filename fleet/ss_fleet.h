@@ -51,6 +51,11 @@ typedef struct {
     bool curve;
     char keys [PATH_MAX];   //  resolved certificate directory
     char state_dir [PATH_MAX];  //  agents' checkpoints ["state", resolved]
+    //  faults (not hashed into ss_fleet_id: tuning may differ per run)
+    int heartbeat_ms;       //  [250] heartbeat period to neighbours
+    int round_timeout_ms;   //  [2000] longest wait for a live neighbour
+    int lost_after_ms;      //  [5000] silence after which a neighbour is lost
+    int checkpoint_every;   //  [50] rounds between checkpoints
 } ss_fleet_t;
 
 //  Load a fleet file with overrides ("PATH=VALUE", PATH relative to the

@@ -45,6 +45,26 @@ ss_mkdirs (const char *path, int mode)
     return 0;
 }
 
+//  Cut a trace file back to its last newline (a row half written when its
+//  writer was killed). Missing file: nothing to do.
+static void
+s_trim_partial (const char *path)
+{
+    FILE *file = fopen (path, "r+");
+    if (!file)
+        return;
+    long keep = 0, at = 0;
+    int c;
+    while ((c = fgetc (file)) != EOF) {
+        at++;
+        if (c == '\n')
+            keep = at;
+    }
+    if (keep < at && ftruncate (fileno (file), (off_t) keep) == 0)
+        fprintf (stderr, "%s: cut a partial last line (%ld bytes)\n", path, at - keep);
+    fclose (file);
+}
+
 ss_runlog_t *
 ss_runlog_new (const char *dir, bool resume, char *err, size_t err_size)
 {
@@ -56,6 +76,8 @@ ss_runlog_new (const char *dir, bool resume, char *err, size_t err_size)
     snprintf (self->dir, sizeof self->dir, "%s", dir);
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/trace.jsonl", dir);
+    if (resume)
+        s_trim_partial (path);
     if (ss_mkdirs (dir, 0755) || !(self->trace = fopen (path, resume? "a": "w"))) {
         snprintf (err, err_size, "%s: cannot write the run's files (%s)",
                   dir, strerror (errno));
@@ -162,6 +184,17 @@ ss_runlog_trace (ss_runlog_t *self, const ss_trace_row_t *row)
 }
 
 int
+ss_runlog_text (ss_runlog_t *self, const char *name, const char *text)
+{
+    char tmp [PATH_MAX + 64];
+    FILE *file = s_open_tmp (self, name, tmp, sizeof tmp);
+    if (!file)
+        return -1;
+    fputs (text, file);
+    return s_commit (self, file, tmp, name);
+}
+
+int
 ss_runlog_summary (ss_runlog_t *self, const ss_summary_t *sum)
 {
     char tmp [PATH_MAX + 64];
@@ -187,6 +220,7 @@ ss_runlog_summary (ss_runlog_t *self, const ss_summary_t *sum)
     s_number (file, "seconds", sum->seconds);
     s_number (file, "rounds_per_second", sum->rounds_per_second);
     s_ids (file, "lost", sum->lost, sum->n_lost);
-    fprintf (file, ",\"missed_reports\":%lld}\n", (long long) sum->missed_reports);
+    fprintf (file, ",\"missed_reports\":%lld", (long long) sum->missed_reports);
+    fprintf (file, ",\"late_reports\":%lld}\n", (long long) sum->late_reports);
     return s_commit (self, file, tmp, "summary.json");
 }

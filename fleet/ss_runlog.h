@@ -36,12 +36,15 @@ typedef struct {
     const int *lost;
     int n_lost;
     int64_t missed_reports; //  report rounds the coordinator never received
+    int64_t late_reports;   //  reports that came after their round's row
 } ss_summary_t;
 
 typedef struct ss_runlog_t ss_runlog_t;
 
 //  Create the directory (and parents) and open trace.jsonl for writing
-//  (append when resume is true). NULL and a line in err on failure.
+//  (append when resume is true: a partial last line, left by a writer
+//  that was killed mid-row, is cut off first, so every line stays one
+//  whole JSON object). NULL and a line in err on failure.
 ss_runlog_t *ss_runlog_new (const char *dir, bool resume, char *err, size_t err_size);
 void ss_runlog_destroy (ss_runlog_t **self_p);
 
@@ -51,6 +54,9 @@ int ss_runlog_positions (ss_runlog_t *self, const char *name, const double *x,
                          int n, int dim);
 //  Append one line to trace.jsonl and flush it. 0 or -1.
 int ss_runlog_trace (ss_runlog_t *self, const ss_trace_row_t *row);
+//  Write NAME in the run directory with the given text (atomically, like
+//  every file but the trace). 0 or -1.
+int ss_runlog_text (ss_runlog_t *self, const char *name, const char *text);
 //  Write summary.json. 0 or -1.
 int ss_runlog_summary (ss_runlog_t *self, const ss_summary_t *summary);
 //  The run directory

@@ -18,7 +18,7 @@
 
 #define SS_PROTO_VERSION     1
 #define SS_PROTO_MAX_FRAME   (64 * 1024)    //  larger frames are refused
-#define SS_PROTO_MAX_COUNTERS 16
+#define SS_PROTO_MAX_COUNTERS 32
 //  Values of larger magnitude are refused as absurd (theta, s, x, target)
 #define SS_PROTO_MAX_MAGNITUDE 1e6
 

@@ -165,6 +165,10 @@ test_defaults (void **state)
     assert_string_equal (fleet->keys, expect);
     snprintf (expect, sizeof expect, "%s/state", s_dir);
     assert_string_equal (fleet->state_dir, expect);
+    assert_int_equal (fleet->heartbeat_ms, 250);
+    assert_int_equal (fleet->round_timeout_ms, 2000);
+    assert_int_equal (fleet->lost_after_ms, 5000);
+    assert_int_equal (fleet->checkpoint_every, 50);
 
     char err [256];
     ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
@@ -239,7 +243,12 @@ static const char *s_every_key =
     "    security\n"
     "        curve = 0\n"
     "        keys = /etc/swarmshape/keys\n"
-    "        state = ckpt\n";
+    "        state = ckpt\n"
+    "    faults\n"
+    "        heartbeat_ms = 100\n"
+    "        round_timeout_ms = 300\n"
+    "        lost_after_ms = 1000\n"
+    "        checkpoint_every = 5\n";
 
 static void
 test_every_key (void **state)
@@ -304,6 +313,10 @@ test_every_key (void **state)
     assert_string_equal (fleet->keys, "/etc/swarmshape/keys");
     snprintf (expect, sizeof expect, "%s/ckpt", s_dir);
     assert_string_equal (fleet->state_dir, expect);
+    assert_int_equal (fleet->heartbeat_ms, 100);
+    assert_int_equal (fleet->round_timeout_ms, 300);
+    assert_int_equal (fleet->lost_after_ms, 1000);
+    assert_int_equal (fleet->checkpoint_every, 5);
 
     char err [256];
     ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
@@ -328,6 +341,13 @@ test_overrides (void **state)
     assert_true (fleet->graph_radius == 0.5);
     assert_int_equal (fleet->model.dim, 1);
     assert_string_equal (fleet->name, "over");
+    //  The faults section needs not be in the file
+    const char *faults [] = { "faults/round_timeout_ms=300", "faults/lost_after_ms=1000" };
+    ss_fleet_t *tuned = s_load_ok (s_minimal, faults, 2);
+    assert_int_equal (tuned->round_timeout_ms, 300);
+    assert_int_equal (tuned->lost_after_ms, 1000);
+    assert_int_equal (tuned->heartbeat_ms, 250);
+    ss_fleet_destroy (&tuned);
     //  The default target follows the dimension
     ss_mixture_t target;
     ss_mixture_defaults (&target, 1, 0, 1);
@@ -523,6 +543,18 @@ test_out_of_range (void **state)
     s_expect_key_error ("security", "curve = 2", "fleet/security/curve", "0..1");
     s_expect_key_error ("security", "curve = yes", "fleet/security/curve", "'yes'");
     s_expect_key_error ("security", "keys = ''", "fleet/security/keys", "directory");
+    s_expect_key_error ("faults", "heartbeat_ms = 0", "fleet/faults/heartbeat_ms",
+                        "got '0'");
+    s_expect_key_error ("faults", "round_timeout_ms = -5",
+                        "fleet/faults/round_timeout_ms", "got '-5'");
+    s_expect_key_error ("faults", "lost_after_ms = soon",
+                        "fleet/faults/lost_after_ms", "'soon'");
+    s_expect_key_error ("faults", "checkpoint_every = 0",
+                        "fleet/faults/checkpoint_every", "got '0'");
+    s_expect_key_error ("faults", "lost_after_ms = 200",
+                        "fleet/faults/lost_after_ms", "larger than heartbeat_ms");
+    s_expect_key_error ("faults", "retries = 3", "fleet/faults/retries",
+                        "unknown key");
     s_expect_error ("fleet\n    name = \"my fleet\"\n", NULL, 0, "fleet/name",
                     "got 'my fleet'");
     s_expect_error ("fleet\n    name = ''\n", NULL, 0, "fleet/name", "got ''");
@@ -829,7 +861,9 @@ test_fleet_id (void **state)
     const char *ignored [] = {
         "target/component/mean=0.2 0.3", "target/component/std=0.3",
         "agents/host=elsewhere", "agents/base_port=9000",
-        "coordinator/report_every=3", "rounds=5"
+        "coordinator/report_every=3", "rounds=5",
+        "faults/heartbeat_ms=100", "faults/round_timeout_ms=300",
+        "faults/lost_after_ms=1000", "faults/checkpoint_every=7"
     };
     for (size_t s = 0; s < sizeof ignored / sizeof ignored [0]; s++) {
         ss_fleet_t *other = s_load_ok (text, &ignored [s], 1);

@@ -939,8 +939,8 @@ static void emit_counters (msgpack_packer *pk, int n, emit_fn *last)
             msgpack_pack_uint64 (pk, (uint64_t) i);
 }
 static void emit_counters0 (msgpack_packer *pk) { emit_counters (pk, 0, NULL); }
-static void emit_counters16 (msgpack_packer *pk) { emit_counters (pk, 16, NULL); }
-static void emit_counters17 (msgpack_packer *pk) { emit_counters (pk, 17, NULL); }
+static void emit_counters16 (msgpack_packer *pk) { emit_counters (pk, SS_PROTO_MAX_COUNTERS, NULL); }
+static void emit_counters17 (msgpack_packer *pk) { emit_counters (pk, SS_PROTO_MAX_COUNTERS + 1, NULL); }
 static void emit_counter_neg (msgpack_packer *pk) { emit_counters (pk, 3, emit_neg); }
 static void emit_counter_float (msgpack_packer *pk) { emit_counters (pk, 3, emit_float); }
 static void emit_counter_nil (msgpack_packer *pk) { emit_counters (pk, 3, emit_nil); }

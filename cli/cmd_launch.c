@@ -6,7 +6,10 @@
 
     Children: the coordinator's stderr passes through (progress lines);
     agents' stderr goes to DIR/logs/agent-<i>.log unless --verbose.
-    A child that fails ends the run: the others get SIGTERM. On SIGINT or
+    A failing agent ends the run: the others get SIGTERM. The coordinator
+    dying does not: agents never depend on it, so launch says so, tells how
+    to restart it by hand (`coordinator --fleet F --out DIR` resumes the
+    trace) and waits for the agents; launch then exits 1. On SIGINT or
     SIGTERM every child gets SIGTERM, those alive after 3 s SIGKILL, and all
     are reaped before launch exits (1: interrupted).
 */
@@ -178,8 +181,11 @@ ss_cmd_launch (int argc, char **argv)
             fprintf (stderr, "swarmshape launch: wrote %d certificates into %s\n",
                      written, fleet->keys);
     }
-    char logs [PATH_MAX];
+    //  A launch is a new run: its agents keep their checkpoints in the run
+    //  directory, so an old run's checkpoints are never resumed by mistake
+    char logs [PATH_MAX], state [PATH_MAX];
     snprintf (logs, sizeof logs, "%s/logs", args.out);
+    snprintf (state, sizeof state, "%s/state", args.out);
     if (ss_mkdirs (logs, 0755)) {
         fprintf (stderr, "swarmshape launch: %s: cannot create: %s\n", logs,
                  strerror (errno));
@@ -225,6 +231,7 @@ ss_cmd_launch (int argc, char **argv)
         child_argv [a++] = (char *) common [c];
     child_argv [a++] = "--out";
     child_argv [a++] = (char *) args.out;
+    child_argv [a++] = "--fresh";          //  a launch is a new run
     child_argv [a] = NULL;
     pid_t pgid = s_spawn (child_argv, 0, NULL);
     if (pgid < 0) {
@@ -247,6 +254,8 @@ ss_cmd_launch (int argc, char **argv)
             child_argv [a++] = (char *) common [c];
         child_argv [a++] = "--id";
         child_argv [a++] = id;
+        child_argv [a++] = "--state-dir";
+        child_argv [a++] = state;
         child_argv [a] = NULL;
         pid_t pid = s_spawn (child_argv, pgid, args.verbose? NULL: log_path);
         if (pid < 0) {
@@ -260,8 +269,8 @@ ss_cmd_launch (int argc, char **argv)
     }
     if (!args.quiet && !failed)
         fprintf (stderr, "swarmshape launch: coordinator and %d of %d agents started "
-                         "on this host (%s); agents' logs in %s\n", here, n,
-                 args.insecure? "insecure": "CURVE", args.verbose? "stderr": logs);
+                         "on this host (%s); agents' logs in %s, checkpoints in %s\n", here, n,
+                 args.insecure? "insecure": "CURVE", args.verbose? "stderr": logs, state);
     if (here == 0 && !failed)
         fprintf (stderr, "swarmshape launch: warning: no agent of %s runs on this host\n",
                  fleet->path);
@@ -269,7 +278,7 @@ ss_cmd_launch (int argc, char **argv)
     //  Wait for all; any failure or a signal ends the run for everyone
     int live = n_children;
     double kill_at = 0, grace_until = 0;
-    bool terminating = false, killed = false;
+    bool terminating = false, killed = false, coordinator_died = false;
     if (failed) {
         s_signal_live (children, n_children, SIGTERM);
         terminating = true;
@@ -316,6 +325,18 @@ ss_cmd_launch (int argc, char **argv)
             live--;
             bool ok = WIFEXITED (status) && WEXITSTATUS (status) == 0;
             //  Children we stopped may end by our signal: not their failure
+            if (!ok && !terminating && child->id < 0) {
+                //  The agents carry on without their monitor
+                coordinator_died = true;
+                s_describe (child, args.out, args.verbose);
+                fprintf (stderr, "swarmshape launch: the agents keep running; restart the "
+                                 "coordinator by hand to resume the run's files:\n"
+                                 "    %s --fleet %s", coordinator, args.positional [0]);
+                for (int s = 0; s < args.n_sets; s++)
+                    fprintf (stderr, " --set %s", args.sets [s]);
+                fprintf (stderr, "%s --out %s\n", args.insecure? " --insecure": "", args.out);
+            }
+            else
             if (!ok && !(terminating && WIFSIGNALED (status))) {
                 s_describe (child, args.out, args.verbose);
                 failed = true;
@@ -326,17 +347,22 @@ ss_cmd_launch (int argc, char **argv)
                 }
             }
             else
-            if (!terminating && grace_until == 0)
+            if (!terminating && grace_until == 0 && ok)
                 grace_until = s_now () + SS_LAUNCH_GRACE;
         }
     }
     if (interrupted)
         fprintf (stderr, "swarmshape launch: interrupted; files in %s\n", args.out);
     else
+    if (!failed && coordinator_died)
+        fprintf (stderr, "swarmshape launch: the agents are done; the coordinator died "
+                         "during the run, so the files in %s are complete only if a "
+                         "restarted coordinator finished them\n", args.out);
+    else
     if (!failed && !args.quiet)
         fprintf (stderr, "swarmshape launch: done; files in %s\n", args.out);
     free (children);
     free (child_argv);
     ss_fleet_destroy (&fleet);
-    return failed || interrupted? 1: 0;
+    return failed || interrupted || coordinator_died? 1: 0;
 }

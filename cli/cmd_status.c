@@ -3,8 +3,10 @@
     The query is a CONTROL STATUS (SS_CONTROL_STATUS) when the codec can
     encode it, else a HEARTBEAT whose sender is the coordinator; both are
     accepted only from a peer authenticated as "coordinator". The reply's
-    last frame is one JSON object: round (last complete), agents, J, kl,
-    disagreement, highest, final, targets, missed_reports. */
+    last frame is one JSON object: round (last traced), agents (live), J,
+    kl, disagreement, highest, final, targets, missed_reports, late_reports,
+    fleet_agents, lost (ids). The line printed adds `lost 3,7` and
+    `missed M` when there are any. */
 
 #include <czmq.h>
 #include <stdio.h>
@@ -96,11 +98,25 @@ ss_cmd_status (int argc, char **argv)
                     printf ("no complete round yet (%d agents)\n",
                             (int) s_field (json, "agents", 0));
                 else
+                {
+                    const char *lost = strstr (json, "\"lost\":[");
+                    int lost_len = 0;
+                    if (lost) {
+                        lost += 7;
+                        lost_len = (int) strcspn (lost, "]");
+                    }
                     printf ("round %.0f  J %.9g  kl %.6g  disagreement %.3g  "
-                            "agents %.0f  targets %.0f\n", round,
+                            "agents %.0f  targets %.0f", round,
                             s_field (json, "J", 0), s_field (json, "kl", 0),
                             s_field (json, "disagreement", 0),
                             s_field (json, "agents", 0), s_field (json, "targets", 0));
+                    if (lost && lost_len > 0)
+                        printf ("  lost %.*s", lost_len, lost);
+                    double missed = s_field (json, "missed_reports", 0);
+                    if (missed > 0)
+                        printf ("  missed %.0f", missed);
+                    printf ("\n");
+                }
                 if (args.verbose)
                     printf ("%s\n", json);
                 rc = 0;

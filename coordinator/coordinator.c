@@ -3,13 +3,15 @@
 
     It binds a ROUTER (CURVE server, zauth admitting the fleet's key
     directory) at the fleet's coordinator endpoint and collects the agents'
-    REPORTs. Reports of one round are gathered in a slot; when all N agents'
-    reports of round k are in, the state (x, theta, s of every agent) is
+    REPORTs. Reports of one round are gathered in a slot; when the row of
+    round k is due (every live agent reported it, or a deadline passed:
+    coordinator/README.md, "Faults") the agents that reported it are
     scored with ss_score_state, the very function sim scores with, in the
-    same order of rounds and with the same warm starts, so a launched run's
-    trace equals sim's to round-off. Agents send on one connection each, in
-    order: when round k is complete, every older incomplete slot can never
-    complete and is counted as missed.
+    same order of rounds and with the same warm starts, so an undisturbed
+    launched run's trace equals sim's to round-off. Agents are declared
+    lost after lost_after_ms of silence and re-admitted when heard again.
+    A restarted coordinator appends to the trace of the run in --out
+    (run.json names the fleet) and counts the report rounds it missed.
 
     Trust: a REPORT or HEARTBEAT is accepted as agent i's only when the
     frame's ZAP name (zframe_meta "name", from the certificate's metadata)
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "ss_version.h"
 #include "ss_proto.h"
 #include "ss_counters.h"
@@ -44,11 +47,12 @@
 #include "ss_footprint.h"
 #include "ss_round.h"
 
-#define SLOTS           64      //  report rounds gathered at once
+#define SLOTS           64      //  report rounds open at once (rows pending)
 #define MAX_TARGETS     64
 #define POLL_MS         100
 #define SIGNAL_WAIT     1.5     //  s: final reports after SIGTERM (rounds = 0)
 #define STOP_WAIT       30.0    //  s: final reports after a CONTROL STOP
+#define STATUS_SIZE     4096    //  status JSON (the lost list is cut to fit)
 
 
 typedef enum {
@@ -71,7 +75,16 @@ typedef struct {
     double *s;              //  n x K
     uint64_t *counters;     //  n x SS_CTR_COUNT
     double step;
+    double first;           //  when its first report arrived (s_now)
 } slot_t;
+
+//  What the coordinator knows of one agent (membership, liveness)
+typedef struct {
+    double heard;           //  s_now of the last REPORT or HEARTBEAT, 0 never
+    bool lost;              //  declared lost: silent for lost_after_ms
+    int64_t hi;             //  highest round it reported to us, -1 none
+    int64_t pos_round;      //  round of pos (its last known position), -1 x0
+} member_t;
 
 typedef struct {
     uint64_t switch_round;
@@ -87,7 +100,7 @@ typedef struct {
     int64_t margin;
     ss_problem_t *problem;
     ss_work_t *work;
-    double *x0, *grad, *theta_warm, *last_x;
+    double *x0, *grad, *theta_warm;
     zactor_t *auth;
     zcert_t *cert;
     zsock_t *router;
@@ -106,6 +119,20 @@ typedef struct {
     target_t targets [MAX_TARGETS];
     int n_targets, applied, verified;
     int64_t missed;
+    //  Faults: membership, deadlines, resume
+    member_t *members;          //  n
+    double *pos;                //  n x d: every agent's last known position
+    double *sub_x, *sub_x0, *sub_theta, *sub_s;     //  scoring scratch
+    int *lost_ids;              //  n: ids currently declared lost
+    int n_lost;
+    double lost_after, round_timeout;   //  s
+    bool fresh;                 //  --fresh: never resume
+    bool synced;                //  this process has written a row
+    int64_t resumed;            //  last round traced before a restart, -1
+    int64_t late;               //  reports that came after their row
+    int64_t written_rows;       //  rows written by this process
+    double late_logged;
+    bool warned_targets;
     uint64_t drops [DROP_COUNT];
     double drop_logged [DROP_COUNT];
     double start;
@@ -146,6 +173,8 @@ s_usage (FILE *out)
         "                     positions.csv, summary.json\n"
         "  --set PATH=VALUE   override a fleet-file key (repeatable)\n"
         "  --insecure         no CURVE encryption, no authentication\n"
+        "  --fresh            start a new trace even if DIR holds an unfinished run\n"
+        "                     of this fleet (default: resume it, see README)\n"
         "  --quiet            no progress lines\n"
         "  --verbose          log every accepted operator message and ZAP\n"
         "  --help, --version\n"
@@ -203,6 +232,13 @@ s_coord_destroy (coord_t *self)
 {
     for (int i = 0; i < SLOTS; i++)
         s_slot_destroy (&self->slots [i]);
+    free (self->members);
+    free (self->pos);
+    free (self->sub_x);
+    free (self->sub_x0);
+    free (self->sub_theta);
+    free (self->sub_s);
+    free (self->lost_ids);
     if (self->routes)
         for (int i = 0; i < self->n; i++)
             zframe_destroy (&self->routes [i]);
@@ -216,7 +252,6 @@ s_coord_destroy (coord_t *self)
     free (self->x0);
     free (self->grad);
     free (self->theta_warm);
-    free (self->last_x);
     ss_fleet_destroy (&self->fleet);
 }
 
@@ -295,6 +330,7 @@ s_remember_route (coord_t *self, int id, zframe_t *route)
 }
 
 //  Check which agents switched to the targets they should have by round k
+//  (among the agents that reported round k)
 static void
 s_verify_targets (coord_t *self, slot_t *slot)
 {
@@ -303,9 +339,12 @@ s_verify_targets (coord_t *self, slot_t *slot)
         uint64_t at = self->targets [t].switch_round;
         if ((uint64_t) slot->round <= at)
             return;
-        int on_time = 0;
+        int on_time = 0, seen = 0;
         uint64_t late = 0, lo = UINT64_MAX, hi = 0;
         for (int i = 0; i < self->n; i++) {
+            if (!slot->have [i])
+                continue;
+            seen++;
             const uint64_t *c = slot->counters + (size_t) i * SS_CTR_COUNT;
             if (c [SS_CTR_TARGETS] < (uint64_t) t + 1)
                 return;             //  not everyone yet: look again later
@@ -324,7 +363,7 @@ s_verify_targets (coord_t *self, slot_t *slot)
         }
         fprintf (stderr, "coordinator: target %d: %d/%d agents switched at round %"
                          PRIu64 " (rounds %" PRIu64 "..%" PRIu64 ", late %" PRIu64
-                         ", checked at round %lld)\n", t + 1, on_time, self->n, at,
+                         ", checked at round %lld)\n", t + 1, on_time, seen, at,
                  lo == UINT64_MAX? at: lo, lo == UINT64_MAX? at: hi, late,
                  (long long) slot->round);
         self->verified++;
@@ -357,7 +396,79 @@ s_print_progress (coord_t *self, int64_t k, bool last)
                  self->last_step);
 }
 
-//  All n reports of slot's round are in: score, trace, remember
+//  Report rounds r with a < r < b (a may be -1: from round 0). Agents
+//  report at 0, every `every` rounds and at the last round.
+static int64_t
+s_report_rounds_between (coord_t *self, int64_t a, int64_t b)
+{
+    if (b <= a + 1)
+        return 0;
+    int64_t e = self->every;
+    int64_t upto_b = b - 1 < 0? 0: (b - 1) / e + 1;     //  multiples in [0, b-1]
+    int64_t upto_a = a < 0? 0: a / e + 1;               //  multiples in [0, a]
+    int64_t count = upto_b - upto_a;
+    int64_t last = self->fleet->rounds;
+    if (last > 0 && last % e != 0 && a < last && last < b)
+        count++;
+    return count;
+}
+
+static int
+s_live_count (coord_t *self)
+{
+    int live = 0;
+    for (int i = 0; i < self->n; i++)
+        if (!self->members [i].lost)
+            live++;
+    return live;
+}
+
+static void
+s_collect_lost (coord_t *self)
+{
+    self->n_lost = 0;
+    for (int i = 0; i < self->n; i++)
+        if (self->members [i].lost)
+            self->lost_ids [self->n_lost++] = i;
+}
+
+//  A sign of life from agent i (REPORT or HEARTBEAT): re-admit it if lost
+static void
+s_heard (coord_t *self, int i, double now)
+{
+    member_t *m = &self->members [i];
+    if (m->lost) {
+        double silent = now - (m->heard > 0? m->heard: self->start);
+        m->lost = false;
+        fprintf (stderr, "coordinator: agent %d is back after %.1f s of silence "
+                         "(%d agents live)\n", i, silent, s_live_count (self));
+    }
+    m->heard = now;
+}
+
+//  Declare lost every agent silent for lost_after (an agent never heard
+//  from is silent since the coordinator started). Only called when every
+//  queued message has been read: our own backlog is never taken for an
+//  agent's silence.
+static void
+s_check_liveness (coord_t *self, double now)
+{
+    for (int i = 0; i < self->n; i++) {
+        member_t *m = &self->members [i];
+        double since = m->heard > 0? m->heard: self->start;
+        if (m->lost || now - since < self->lost_after)
+            continue;
+        m->lost = true;
+        char last [64] = "never reported";
+        if (m->hi >= 0)
+            snprintf (last, sizeof last, "last report round %lld", (long long) m->hi);
+        fprintf (stderr, "coordinator: agent %d lost: %s for %.1f s (%s; %d agents live)\n",
+                 i, m->heard > 0? "silent": "not heard from", now - since, last,
+                 s_live_count (self));
+    }
+}
+
+//  Score the agents that reported slot's round, write its trace row
 static int
 s_complete (coord_t *self, slot_t *slot)
 {
@@ -367,21 +478,67 @@ s_complete (coord_t *self, slot_t *slot)
         ss_problem_set_target (self->problem, &self->targets [self->applied].mixture);
         self->applied++;
     }
-    ss_score_state (self->problem, self->n, slot->x, self->x0, slot->theta,
-                    slot->s, (size_t) self->K, self->theta_warm, self->grad,
-                    self->work, &self->score);
+    //  The reporting agents, packed in ascending id order (all of them in an
+    //  undisturbed run: then this is exactly what sim scores)
+    size_t d = (size_t) self->d, K = (size_t) self->K;
+    int m = 0;
+    for (int i = 0; i < self->n; i++) {
+        if (!slot->have [i])
+            continue;
+        memcpy (self->sub_x + m * d, slot->x + i * d, d * sizeof (double));
+        memcpy (self->sub_x0 + m * d, self->x0 + i * d, d * sizeof (double));
+        memcpy (self->sub_theta + m * K, slot->theta + i * K, K * sizeof (double));
+        memcpy (self->sub_s + m * K, slot->s + i * K, K * sizeof (double));
+        m++;
+    }
+    ss_score_state (self->problem, m, self->sub_x, self->sub_x0, self->sub_theta,
+                    self->sub_s, K, self->theta_warm, self->grad, self->work,
+                    &self->score);
     if (!self->have_first) {
         self->first = self->score;
         self->have_first = true;
     }
+    int64_t gap = s_report_rounds_between (self, self->last_round, k);
+    if (!self->synced && gap > 0) {
+        int64_t from = self->last_round < 0? 0: self->last_round + self->every;
+        int64_t to = k - self->every;
+        if (to < from)
+            to = from;
+        if (self->resumed >= 0)
+            fprintf (stderr, "coordinator: resumed run: last traced round %lld, missed "
+                             "rounds %lld .. %lld (%lld report rounds); tracing from "
+                             "round %lld\n", (long long) self->resumed, (long long) from,
+                     (long long) to, (long long) gap, (long long) k);
+        else
+            fprintf (stderr, "coordinator: first complete report round %lld: missed "
+                             "rounds %lld .. %lld (%lld report rounds)\n", (long long) k,
+                     (long long) from, (long long) to, (long long) gap);
+    }
+    else
+    if (gap > 0)
+        fprintf (stderr, "coordinator: no row for %lld report round%s between rounds "
+                         "%lld and %lld (missed)\n", (long long) gap, gap > 1? "s": "",
+                 (long long) self->last_round, (long long) k);
+    else
+    if (!self->synced && self->resumed >= 0)
+        fprintf (stderr, "coordinator: resumed run: last traced round %lld, missed "
+                         "none; tracing from round %lld\n", (long long) self->resumed,
+                 (long long) k);
+    self->missed += gap;
+    self->synced = true;
     self->last_step = slot->step;
     self->last_round = k;
-    memcpy (self->last_x, slot->x, (size_t) self->n * self->d * sizeof (double));
+    self->written_rows++;
+    s_collect_lost (self);
+    if (m < self->n && !self->quiet)
+        fprintf (stderr, "coordinator: round %lld: %d of %d agents reported "
+                         "(%d declared lost)\n", (long long) k, m, self->n, self->n_lost);
     ss_trace_row_t row = {
-        .round = k, .agents = self->n, .J = self->score.J, .kl = self->score.kl,
+        .round = k, .agents = m, .J = self->score.J, .kl = self->score.kl,
         .disagreement = self->score.disagreement, .step = slot->step,
         .grad = self->score.grad, .bias = self->score.bias,
-        .seconds = s_now () - self->start, .target = (uint64_t) self->applied
+        .seconds = s_now () - self->start, .target = (uint64_t) self->applied,
+        .lost = self->lost_ids, .n_lost = self->n_lost
     };
     if (ss_runlog_trace (self->log, &row)) {
         fprintf (stderr, "coordinator: %s: cannot write trace.jsonl\n", self->out);
@@ -390,6 +547,100 @@ s_complete (coord_t *self, slot_t *slot)
     s_verify_targets (self, slot);
     s_print_progress (self, k, k == self->final_round);
     return 0;
+}
+
+typedef enum { SLOT_WAIT, SLOT_COMPLETE, SLOT_TIMEOUT } slot_state_t;
+
+//  May slot's row be written? Complete when no live agent is still
+//  expected: one is expected when it has not reported this round and (once
+//  this process has written a row) has not reported a later round either
+//  (each agent sends in order on one connection: a report of a later round
+//  means this one is gone). Before the first row, complete means every live
+//  agent reported it. Otherwise it times out round_timeout after its first
+//  report if every agent still expected has been silent for round_timeout
+//  (a dead agent, not yet declared lost); agents still talking (heartbeats)
+//  are waited for up to lost_after after the first report: a straggler
+//  that is merely slow (e.g. its own round waited for a dead neighbour)
+//  gets into the row. Deadlines are only judged when caught_up (every
+//  queued message read).
+static slot_state_t
+s_slot_state (coord_t *self, slot_t *slot, bool caught_up, double now)
+{
+    bool waiting = false, talking = false;
+    for (int i = 0; i < self->n; i++) {
+        member_t *m = &self->members [i];
+        if (slot->have [i] || m->lost)
+            continue;
+        if (self->synced && m->hi > slot->round)
+            continue;
+        waiting = true;
+        double since = m->heard > 0? m->heard: self->start;
+        if (now - since < self->round_timeout)
+            talking = true;
+    }
+    if (!waiting)
+        return SLOT_COMPLETE;
+    double age = now - slot->first;
+    if (caught_up && (age >= self->lost_after || (age >= self->round_timeout && !talking)))
+        return SLOT_TIMEOUT;
+    return SLOT_WAIT;
+}
+
+static int
+s_oldest_slot (coord_t *self)
+{
+    int oldest = -1;
+    for (int i = 0; i < SLOTS; i++)
+        if (self->slots [i]
+        && (oldest < 0 || self->slots [i]->round < self->slots [oldest]->round))
+            oldest = i;
+    return oldest;
+}
+
+//  Write (or, before the first row, give up) the oldest slot
+static int
+s_close_slot (coord_t *self, int index, bool write)
+{
+    int rc = 0;
+    slot_t *slot = self->slots [index];
+    if (write)
+        rc = s_complete (self, slot);
+    else
+    if (self->verbose)
+        fprintf (stderr, "coordinator: round %lld: %d of %d agents, not complete: "
+                         "waiting for a complete round to start the trace\n",
+                 (long long) slot->round, slot->count, self->n);
+    s_slot_destroy (&self->slots [index]);
+    return rc;
+}
+
+//  Write every row that is due, oldest first
+static int
+s_flush (coord_t *self, bool caught_up)
+{
+    double now = s_now ();
+    if (!self->synced) {
+        //  The trace (re)starts at a complete round: older open rounds can
+        //  no longer complete in full
+        int64_t newest = -1;
+        for (int i = 0; i < SLOTS; i++)
+            if (self->slots [i] && self->slots [i]->round > newest
+            &&  s_slot_state (self, self->slots [i], false, now) == SLOT_COMPLETE)
+                newest = self->slots [i]->round;
+        for (int i = 0; newest >= 0 && i < SLOTS; i++)
+            if (self->slots [i] && self->slots [i]->round < newest)
+                s_close_slot (self, i, false);
+    }
+    while (true) {
+        int oldest = s_oldest_slot (self);
+        if (oldest < 0)
+            return 0;
+        slot_state_t state = s_slot_state (self, self->slots [oldest], caught_up, now);
+        if (state == SLOT_WAIT)
+            return 0;
+        if (s_close_slot (self, oldest, self->synced || state == SLOT_COMPLETE))
+            return -1;
+    }
 }
 
 static void
@@ -422,41 +673,67 @@ s_on_report (coord_t *self, zframe_t *route, zframe_t *frame)
         s_drop (self, DROP_STALE);
         return;
     }
+    double now = s_now ();
+    s_heard (self, id, now);
     int64_t k = (int64_t) rep.hdr.round;
+    member_t *member = &self->members [id];
     if (k > self->highest)
         self->highest = k;
+    if (k > member->hi)
+        member->hi = k;
+    if (k > member->pos_round) {
+        member->pos_round = k;
+        memcpy (self->pos + (size_t) id * self->d, rep.x, (size_t) self->d * sizeof (double));
+    }
+    if (rep.n_counters > SS_CTR_TARGETS && rep.counters [SS_CTR_TARGETS] > (uint64_t) self->n_targets
+    &&  !self->warned_targets) {
+        self->warned_targets = true;
+        fprintf (stderr, "coordinator: warning: agent %d applied %llu targets, this "
+                         "coordinator knows %d: rows score against the targets it knows\n",
+                 id, (unsigned long long) rep.counters [SS_CTR_TARGETS], self->n_targets);
+    }
     if (k <= self->last_round) {
-        s_drop (self, DROP_STALE);
+        //  Its row is written: counted, and its position kept if newest
+        self->late++;
+        if (now - self->late_logged >= 1.0) {
+            self->late_logged = now;
+            fprintf (stderr, "coordinator: late report of round %lld from agent %d: "
+                             "its row is written (%lld late reports so far)\n",
+                     (long long) k, id, (long long) self->late);
+        }
         return;
     }
     slot_t *slot = NULL;
-    int free_index = -1, oldest = -1;
+    int free_index = -1;
     for (int i = 0; i < SLOTS; i++) {
         if (self->slots [i] && self->slots [i]->round == k)
             slot = self->slots [i];
         else
         if (!self->slots [i] && free_index < 0)
             free_index = i;
-        else
-        if (self->slots [i] && (oldest < 0 || self->slots [i]->round < self->slots [oldest]->round))
-            oldest = i;
     }
     if (!slot) {
         if (free_index < 0) {
-            //  Give up the oldest incomplete round if this one is newer
-            if (oldest < 0 || self->slots [oldest]->round > k) {
+            //  Too many rounds open: the oldest is written with what it has
+            int oldest = s_oldest_slot (self);
+            if (self->slots [oldest]->round > k) {
                 s_drop (self, DROP_FULL);
                 return;
             }
-            s_slot_destroy (&self->slots [oldest]);
-            self->missed++;
+            s_drop (self, DROP_FULL);
+            s_close_slot (self, oldest, self->synced);
             free_index = oldest;
+            if (k <= self->last_round) {
+                self->late++;
+                return;
+            }
         }
         slot = self->slots [free_index] = s_slot_new (self, k);
         if (!slot) {
             s_drop (self, DROP_FULL);
             return;
         }
+        slot->first = now;
     }
     if (slot->have [id]) {
         s_drop (self, DROP_STALE);
@@ -471,18 +748,7 @@ s_on_report (coord_t *self, zframe_t *route, zframe_t *frame)
     memcpy (slot->counters + (size_t) id * SS_CTR_COUNT, rep.counters, nc * sizeof (uint64_t));
     if (rep.step > slot->step)
         slot->step = rep.step;
-    if (slot->count < self->n)
-        return;
-    //  Complete: older incomplete rounds can no longer complete
-    for (int i = 0; i < SLOTS; i++)
-        if (self->slots [i] && self->slots [i]->round < k) {
-            s_slot_destroy (&self->slots [i]);
-            self->missed++;
-        }
-    s_complete (self, slot);
-    for (int i = 0; i < SLOTS; i++)
-        if (self->slots [i] == slot)
-            s_slot_destroy (&self->slots [i]);
+    s_flush (self, false);
 }
 
 static void
@@ -503,7 +769,7 @@ s_on_heartbeat (coord_t *self, zframe_t *route, zframe_t *frame)
             s_drop (self, DROP_AUTH);
             return;
         }
-        char text [512];
+        char text [STATUS_SIZE];
         s_status_text (self, text, sizeof text);
         zmsg_t *msg = zmsg_new ();
         zmsg_append (msg, &(zframe_t *) { zframe_dup (route) });
@@ -520,6 +786,162 @@ s_on_heartbeat (coord_t *self, zframe_t *route, zframe_t *frame)
         return;
     }
     s_remember_route (self, (int) hb.hdr.sender, route);
+    s_heard (self, (int) hb.hdr.sender, s_now ());
+}
+
+//  targets.txt in the run directory: every target announced, one line
+//  each ("switch_round count weight mean... std ..."), so that a restarted
+//  coordinator scores against the same targets
+static void
+s_save_targets (coord_t *self)
+{
+    size_t size = (size_t) self->n_targets * 64 * (SS_MAX_COMPONENTS * (SS_MAX_DIM + 2) + 2) + 1;
+    char *text = calloc (size, 1);
+    if (!text)
+        return;
+    size_t used = 0;
+    for (int t = 0; t < self->n_targets; t++) {
+        const ss_mixture_t *mix = &self->targets [t].mixture;
+        used += snprintf (text + used, size - used, "%" PRIu64 " %d",
+                          self->targets [t].switch_round, mix->count);
+        for (int c = 0; c < mix->count; c++) {
+            used += snprintf (text + used, size - used, " %.17g", mix->comp [c].weight);
+            for (int a = 0; a < self->d; a++)
+                used += snprintf (text + used, size - used, " %.17g", mix->comp [c].mean [a]);
+            used += snprintf (text + used, size - used, " %.17g", mix->comp [c].std);
+        }
+        used += snprintf (text + used, size - used, "\n");
+    }
+    if (ss_runlog_text (self->log, "targets.txt", text))
+        fprintf (stderr, "coordinator: %s: cannot write targets.txt\n", self->out);
+    free (text);
+}
+
+static void
+s_load_targets (coord_t *self)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/targets.txt", self->out);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return;
+    while (self->n_targets < MAX_TARGETS) {
+        target_t *t = &self->targets [self->n_targets];
+        memset (t, 0, sizeof *t);
+        if (fscanf (file, "%" SCNu64 " %d", &t->switch_round, &t->mixture.count) != 2
+        ||  t->mixture.count < 1 || t->mixture.count > SS_MAX_COMPONENTS)
+            break;
+        bool ok = true;
+        for (int c = 0; ok && c < t->mixture.count; c++) {
+            ok = fscanf (file, "%lf", &t->mixture.comp [c].weight) == 1;
+            for (int a = 0; ok && a < self->d; a++)
+                ok = fscanf (file, "%lf", &t->mixture.comp [c].mean [a]) == 1;
+            ok = ok && fscanf (file, "%lf", &t->mixture.comp [c].std) == 1;
+        }
+        ss_problem_t *check = ok? ss_problem_new (&self->fleet->model, &t->mixture): NULL;
+        if (!check)
+            break;
+        ss_problem_destroy (&check);
+        self->n_targets++;
+    }
+    fclose (file);
+    self->verified = self->n_targets;      //  checked before the restart
+    if (self->n_targets > 0)
+        fprintf (stderr, "coordinator: %d target%s from %s\n", self->n_targets,
+                 self->n_targets > 1? "s": "", path);
+}
+
+//  A number after "key": in a flat JSON line; fallback when absent or null
+static double
+s_json_number (const char *line, const char *key, double fallback)
+{
+    char pattern [64];
+    snprintf (pattern, sizeof pattern, "\"%s\":", key);
+    const char *at = strstr (line, pattern);
+    if (!at)
+        return fallback;
+    char *end;
+    double value = strtod (at + strlen (pattern), &end);
+    return end == at + strlen (pattern)? fallback: value;
+}
+
+//  Does the run directory hold an unfinished run of this fleet? Then pick
+//  it up: the last traced round, the scores of the first and last rows,
+//  the report rounds missing from the trace, the run's start time and its
+//  targets. true: resume (append to trace.jsonl).
+static bool
+s_try_resume (coord_t *self)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/run.json", self->out);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    char line [1024] = "";
+    bool got = fgets (line, sizeof line, file) != NULL;
+    fclose (file);
+    char want [64];
+    snprintf (want, sizeof want, "\"fleet_id\":\"%016" PRIx64 "\"", self->fleet_id);
+    if (!got || !strstr (line, want)) {
+        fprintf (stderr, "coordinator: %s holds a run of another fleet: starting a new "
+                         "one\n", self->out);
+        return false;
+    }
+    double started = s_json_number (line, "started", 0);
+    snprintf (path, sizeof path, "%s/trace.jsonl", self->out);
+    file = fopen (path, "r");
+    if (!file)
+        return false;
+    char row [4096];
+    int64_t last = -1, missed = 0, rows = 0;
+    ss_sim_score_t first = { 0 }, score = { 0 };
+    while (fgets (row, sizeof row, file)) {
+        size_t len = strlen (row);
+        if (len < 2 || row [0] != '{' || row [len - 1] != '\n' || row [len - 2] != '}')
+            continue;           //  not a whole row
+        double r = s_json_number (row, "round", -1);
+        if (r < 0 || r <= last || r > INT64_MAX / 4)
+            continue;
+        ss_sim_score_t sc = {
+            .J = s_json_number (row, "J", NAN), .kl = s_json_number (row, "kl", NAN),
+            .disagreement = s_json_number (row, "disagreement", NAN),
+            .grad = s_json_number (row, "grad", NAN), .bias = s_json_number (row, "bias", NAN)
+        };
+        if (rows == 0)
+            first = sc;
+        score = sc;
+        missed += s_report_rounds_between (self, last, (int64_t) r);
+        last = (int64_t) r;
+        self->last_step = s_json_number (row, "step", 0);
+        rows++;
+    }
+    fclose (file);
+    if (rows == 0)
+        return false;
+    if (self->fleet->rounds > 0 && last >= self->fleet->rounds) {
+        fprintf (stderr, "coordinator: %s holds a finished run of this fleet: starting "
+                         "a new one\n", self->out);
+        return false;
+    }
+    self->resumed = last;
+    self->last_round = last;
+    self->highest = last;
+    self->missed = missed;
+    self->first = first;
+    self->score = score;
+    self->have_first = true;
+    if (started > 0) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        double ago = ts.tv_sec + ts.tv_nsec * 1e-9 - started;
+        if (ago > 0)
+            self->start = s_now () - ago;
+    }
+    s_load_targets (self);
+    fprintf (stderr, "coordinator: resuming the run in %s: %lld rows, last traced round "
+                     "%lld, %lld report rounds missed so far\n", self->out,
+             (long long) rows, (long long) last, (long long) missed);
+    return true;
 }
 
 static int64_t
@@ -565,6 +987,7 @@ s_on_target (coord_t *self, zframe_t *route, zframe_t *frame)
     self->targets [self->n_targets].switch_round = (uint64_t) at;
     self->targets [self->n_targets].mixture = target.mixture;
     self->n_targets++;
+    s_save_targets (self);
     s_header (self, &target.hdr, SS_MSG_TARGET);
     uint8_t *data;
     size_t size;
@@ -606,14 +1029,24 @@ static void
 s_status_text (coord_t *self, char *text, size_t size)
 {
     bool some = self->last_round >= 0;
-    snprintf (text, size,
+    int used = snprintf (text, size,
               "{\"round\":%lld,\"agents\":%d,\"J\":%.17g,\"kl\":%.17g,"
               "\"disagreement\":%.17g,\"highest\":%lld,\"final\":%lld,"
-              "\"targets\":%d,\"missed_reports\":%lld}",
-              (long long) self->last_round, self->n, some? self->score.J: 0,
+              "\"targets\":%d,\"missed_reports\":%lld,\"late_reports\":%lld,"
+              "\"fleet_agents\":%d,\"lost\":[",
+              (long long) self->last_round, s_live_count (self), some? self->score.J: 0,
               some? self->score.kl: 0, some? self->score.disagreement: 0,
               (long long) self->highest, (long long) self->final_round,
-              self->n_targets, (long long) self->missed);
+              self->n_targets, (long long) self->missed, (long long) self->late,
+              self->n);
+    bool first = true;
+    for (int i = 0; i < self->n && used > 0 && (size_t) used + 16 < size; i++)
+        if (self->members [i].lost) {
+            used += snprintf (text + used, size - used, "%s%d", first? "": ",", i);
+            first = false;
+        }
+    if (used > 0 && (size_t) used + 3 < size)
+        snprintf (text + used, size - used, "]}");
 }
 
 static void
@@ -635,7 +1068,7 @@ s_on_control (coord_t *self, zframe_t *route, zframe_t *frame)
     }
     ss_control_t reply = { .command = control.command };
     s_header (self, &reply.hdr, SS_MSG_CONTROL);
-    char text [512] = "";
+    char text [STATUS_SIZE] = "";
     if (control.command == SS_CONTROL_STOP) {
         if (self->deadline == 0)
             s_begin_stop (self, STOP_WAIT);
@@ -682,7 +1115,9 @@ s_on_message (coord_t *self, zmsg_t *msg)
     }
 }
 
-//  Positions and summary of the last complete round. 0 or -1.
+//  positions.csv: every agent's last known position (its last report; the
+//  initial position if it never reported to this process); summary.json
+//  of the last row. 0 or -1.
 static int
 s_write_files (coord_t *self)
 {
@@ -701,19 +1136,21 @@ s_write_files (coord_t *self)
         ss_score_state (self->problem, self->n, self->x0, self->x0, theta, s,
                         K, self->theta_warm, self->grad, self->work, &self->score);
         self->first = self->score;
-        memcpy (self->last_x, self->x0, n * self->d * sizeof (double));
         free (theta);
         free (s);
     }
     int64_t done = self->last_round < 0? 0: self->last_round;
     double seconds = s_now () - self->start;
-    if (ss_runlog_positions (self->log, "positions.csv", self->last_x, self->n, self->d)) {
+    if (ss_runlog_positions (self->log, "positions.csv", self->pos, self->n, self->d)) {
         fprintf (stderr, "coordinator: %s: cannot write positions.csv\n", self->out);
         return -1;
     }
+    s_collect_lost (self);
+    int live = s_live_count (self);
     ss_summary_t summary = {
         .mode = "launch", .fleet = self->fleet->name, .rounds = done,
-        .agents = self->n, .J0 = self->first.J, .J = self->score.J,
+        .agents = live, .lost = self->lost_ids, .n_lost = self->n_lost,
+        .late_reports = self->late, .J0 = self->first.J, .J = self->score.J,
         .kl0 = self->first.kl, .kl = self->score.kl, .grad0 = self->first.grad,
         .grad = self->score.grad, .disagreement = self->score.disagreement,
         .bias = self->score.bias, .seconds = seconds,
@@ -725,9 +1162,11 @@ s_write_files (coord_t *self)
         return -1;
     }
     if (!self->quiet)
-        fprintf (stderr, "coordinator: done: %lld rounds, %d agents, J %.6f -> %.6f, "
-                         "%.1f rounds/s; files in %s\n", (long long) done, self->n,
-                 self->first.J, self->score.J, summary.rounds_per_second, self->out);
+        fprintf (stderr, "coordinator: done: %lld rounds, %d of %d agents live, J %.6f -> "
+                         "%.6f, %.1f rounds/s, %lld report rounds missed, %lld late "
+                         "reports; files in %s\n", (long long) done, live, self->n,
+                 self->first.J, self->score.J, summary.rounds_per_second,
+                 (long long) self->missed, (long long) self->late, self->out);
     return 0;
 }
 
@@ -764,18 +1203,32 @@ s_setup (coord_t *self, char *err, size_t err_size, int *exit_code)
     size_t n = (size_t) self->n, d = (size_t) self->d;
     self->work = ss_work_new (self->problem);
     self->x0 = calloc (n * d, sizeof (double));
-    self->last_x = calloc (n * d, sizeof (double));
     self->grad = calloc (n * d, sizeof (double));
     self->theta_warm = calloc ((size_t) self->K, sizeof (double));
     self->routes = calloc (n, sizeof (zframe_t *));
-    if (!self->work || !self->x0 || !self->last_x || !self->grad
-    ||  !self->theta_warm || !self->routes) {
+    self->members = calloc (n, sizeof (member_t));
+    self->pos = calloc (n * d, sizeof (double));
+    self->sub_x = calloc (n * d, sizeof (double));
+    self->sub_x0 = calloc (n * d, sizeof (double));
+    self->sub_theta = calloc (n * self->K, sizeof (double));
+    self->sub_s = calloc (n * self->K, sizeof (double));
+    self->lost_ids = calloc (n, sizeof (int));
+    if (!self->work || !self->x0 || !self->grad
+    ||  !self->theta_warm || !self->routes || !self->members || !self->pos
+    ||  !self->sub_x || !self->sub_x0 || !self->sub_theta || !self->sub_s
+    ||  !self->lost_ids) {
         snprintf (err, err_size, "out of memory for %d agents", self->n);
         return -1;
     }
     ss_fleet_positions (fleet, self->x0);
+    memcpy (self->pos, self->x0, n * d * sizeof (double));
+    for (size_t i = 0; i < n; i++)
+        self->members [i] = (member_t) { .hi = -1, .pos_round = -1 };
+    self->lost_after = fleet->lost_after_ms / 1000.0;
+    self->round_timeout = fleet->round_timeout_ms / 1000.0;
     self->last_round = -1;
     self->highest = -1;
+    self->resumed = -1;
     self->final_round = fleet->rounds > 0? fleet->rounds: -1;
     int64_t every = self->every;
     if (fleet->rounds > 0) {
@@ -783,9 +1236,26 @@ s_setup (coord_t *self, char *err, size_t err_size, int *exit_code)
         if (self->progress < every)
             self->progress = every;
     }
-    self->log = ss_runlog_new (self->out, false, err, err_size);
+    bool resume = !self->fresh && s_try_resume (self);
+    self->log = ss_runlog_new (self->out, resume, err, err_size);
     if (!self->log)
         return -1;
+    if (!resume) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        char run [512];
+        snprintf (run, sizeof run, "{\"fleet\":\"%s\",\"fleet_id\":\"%016" PRIx64
+                  "\",\"agents\":%d,\"rounds\":%lld,\"report_every\":%d,"
+                  "\"started\":%.3f}\n", fleet->name, self->fleet_id, self->n,
+                  (long long) fleet->rounds, self->every, ts.tv_sec + ts.tv_nsec * 1e-9);
+        char targets [PATH_MAX + 32];
+        snprintf (targets, sizeof targets, "%s/targets.txt", self->out);
+        unlink (targets);
+        if (ss_runlog_text (self->log, "run.json", run)) {
+            snprintf (err, err_size, "%s: cannot write run.json", self->out);
+            return -1;
+        }
+    }
     if (ss_runlog_positions (self->log, "initial.csv", self->x0, self->n, self->d)) {
         snprintf (err, err_size, "%s: cannot write initial.csv", self->out);
         return -1;
@@ -825,6 +1295,7 @@ main (int argc, char **argv)
         { "out", required_argument, 0, 'o' },
         { "set", required_argument, 0, 's' },
         { "insecure", no_argument, 0, 'I' },
+        { "fresh", no_argument, 0, 'f' },
         { "quiet", no_argument, 0, 'q' },
         { "verbose", no_argument, 0, 'v' },
         { "help", no_argument, 0, 'h' },
@@ -834,7 +1305,7 @@ main (int argc, char **argv)
     const char *fleet_path = NULL, *out = NULL;
     const char **sets = calloc ((size_t) argc + 1, sizeof (char *));
     int n_sets = 0;
-    bool insecure = false, quiet = false, verbose = false;
+    bool insecure = false, quiet = false, verbose = false, fresh = false;
     opterr = 0;
     int opt;
     while ((opt = getopt_long (argc, argv, ":F:o:s:Iqvh", options, NULL)) != -1) {
@@ -843,6 +1314,7 @@ main (int argc, char **argv)
             case 'o': out = optarg; break;
             case 's': sets [n_sets++] = optarg; break;
             case 'I': insecure = true; break;
+            case 'f': fresh = true; break;
             case 'q': quiet = true; break;
             case 'v': verbose = true; break;
             case 'h': s_usage (stdout); free (sets); return 0;
@@ -873,6 +1345,7 @@ main (int argc, char **argv)
     self->quiet = quiet;
     self->verbose = verbose;
     self->insecure = insecure;
+    self->fresh = fresh;
     self->start = s_now ();
     self->fleet = ss_fleet_load (fleet_path, sets, n_sets, err, sizeof err);
     free (sets);
@@ -915,6 +1388,18 @@ main (int argc, char **argv)
             s_send_stop (self, self->final_round);
             break;
         }
+        if (self->fleet->rounds > 0 && self->highest >= 0 && s_live_count (self) == 0
+        &&  s_oldest_slot (self) < 0) {
+            //  Every agent finished (or died): nothing more will come
+            int64_t gap = s_report_rounds_between (self, self->last_round,
+                                                   self->final_round + 1);
+            fprintf (stderr, "coordinator: every agent is silent: ending the run at "
+                             "round %lld (%lld report rounds up to %lld never seen)\n",
+                     (long long) self->last_round, (long long) gap,
+                     (long long) self->final_round);
+            self->missed += gap;
+            break;
+        }
         if (self->deadline > 0 && s_now () >= self->deadline) {
             fprintf (stderr, "coordinator: gave up waiting for the reports of round %lld "
                              "(last complete round %lld)\n", (long long) self->final_round,
@@ -934,6 +1419,12 @@ main (int argc, char **argv)
                 s_on_message (self, msg);
                 zmsg_destroy (&msg);
             }
+        }
+        if (!(zsock_events (self->router) & ZMQ_POLLIN)) {
+            //  Caught up: judge silences and deadlines
+            s_check_liveness (self, s_now ());
+            if (s_flush (self, true))
+                rc = 1;
         }
     }
     zpoller_destroy (&poller);

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "ss_cli.h"
-#include "ss_keys.h"
 #include "ss_proto.h"
 
 #define SS_TARGET_WAIT_MS 5000
@@ -31,21 +30,6 @@ ss_cmd_target (int argc, char **argv)
         ss_fleet_destroy (&fleet);
         return 2;
     }
-    if (!args.insecure && !fleet->curve) {
-        fprintf (stderr, "swarmshape target: %s: security/curve: 0 needs --insecure\n",
-                 fleet->path);
-        ss_fleet_destroy (&fleet);
-        return 2;
-    }
-    zcert_t *cert = NULL;
-    if (!args.insecure) {
-        cert = ss_keys_load_secret (fleet, "coordinator", err, sizeof err);
-        if (!cert) {
-            fprintf (stderr, "swarmshape target: %s\n", err);
-            ss_fleet_destroy (&fleet);
-            return 2;
-        }
-    }
     msg.hdr = (ss_header_t) {
         .version = SS_PROTO_VERSION, .type = SS_MSG_TARGET,
         .fleet = ss_fleet_id (fleet), .sender = SS_PROTO_COORDINATOR
@@ -57,25 +41,13 @@ ss_cmd_target (int argc, char **argv)
     if (ss_target_encode (&msg, &data, &size)) {
         fprintf (stderr, "swarmshape target: %s: cannot encode the target\n",
                  args.positional [1]);
-        zcert_destroy (&cert);
         ss_fleet_destroy (&fleet);
         return 2;
     }
-    //  The coordinator binds; "tcp://*:port" is reached on the loopback
     char endpoint [300];
-    snprintf (endpoint, sizeof endpoint, "%s", fleet->coordinator);
-    char *star = strstr (endpoint, "://*:");
-    if (star)
-        snprintf (star, sizeof endpoint - (star - endpoint), "://127.0.0.1:%s",
-                  strstr (fleet->coordinator, "://*:") + 5);
-    zsock_t *sock = zsock_new (ZMQ_DEALER);
-    zsock_set_linger (sock, 0);
-    if (cert)
-        ss_keys_apply_client (sock, cert, zcert_public_txt (cert));
-    rc = 1;
-    if (zsock_connect (sock, "%s", endpoint) == -1)
-        fprintf (stderr, "swarmshape target: cannot connect to %s\n", endpoint);
-    else {
+    zsock_t *sock = ss_cli_operator_socket ("target", fleet, args.insecure,
+                                            endpoint, sizeof endpoint, &rc);
+    if (sock) {
         zframe_t *frame = zframe_new (data, size);
         zframe_send (&frame, sock, 0);
         zpoller_t *poller = zpoller_new (sock, NULL);
@@ -100,7 +72,6 @@ ss_cmd_target (int argc, char **argv)
     }
     free (data);
     zsock_destroy (&sock);
-    zcert_destroy (&cert);
     ss_fleet_destroy (&fleet);
     return rc;
 }

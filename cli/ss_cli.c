@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ss_cli.h"
+#include "ss_keys.h"
 
 volatile sig_atomic_t ss_cli_stop = 0;
 
@@ -121,4 +122,46 @@ ss_cli_load (const ss_cli_args_t *args)
     if (!fleet)
         fprintf (stderr, "swarmshape: %s\n", err);
     return fleet;
+}
+
+zsock_t *
+ss_cli_operator_socket (const char *command, const ss_fleet_t *fleet,
+                        bool insecure, char *endpoint, size_t endpoint_size,
+                        int *rc)
+{
+    if (!insecure && !fleet->curve) {
+        fprintf (stderr, "swarmshape %s: %s: security/curve: 0 needs --insecure\n",
+                 command, fleet->path);
+        *rc = 2;
+        return NULL;
+    }
+    zcert_t *cert = NULL;
+    if (!insecure) {
+        char err [1024];
+        cert = ss_keys_load_secret (fleet, "coordinator", err, sizeof err);
+        if (!cert) {
+            fprintf (stderr, "swarmshape %s: %s\n", command, err);
+            *rc = 2;
+            return NULL;
+        }
+    }
+    //  The coordinator binds; "tcp://*:port" is reached on the loopback
+    snprintf (endpoint, endpoint_size, "%s", fleet->coordinator);
+    char *star = strstr (endpoint, "://*:");
+    if (star)
+        snprintf (star, endpoint_size - (size_t) (star - endpoint), "://127.0.0.1:%s",
+                  strstr (fleet->coordinator, "://*:") + 5);
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    if (sock) {
+        zsock_set_linger (sock, 0);
+        if (cert)
+            ss_keys_apply_client (sock, cert, zcert_public_txt (cert));
+        if (zsock_connect (sock, "%s", endpoint) == -1) {
+            fprintf (stderr, "swarmshape %s: cannot connect to %s\n", command, endpoint);
+            zsock_destroy (&sock);
+        }
+    }
+    zcert_destroy (&cert);
+    *rc = 1;
+    return sock;
 }

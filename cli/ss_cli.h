@@ -5,6 +5,7 @@
 #ifndef SS_CLI_H
 #define SS_CLI_H
 
+#include <czmq.h>
 #include <signal.h>
 #include <stdbool.h>
 #include "ss_fleet.h"
@@ -35,6 +36,15 @@ int ss_cli_parse (const char *command, int argc, char **argv,
 
 //  Load positional[0] with the --set overrides; NULL after printing one line
 ss_fleet_t *ss_cli_load (const ss_cli_args_t *args);
+
+//  The operator's link to the running coordinator: a DEALER connected to
+//  the fleet's coordinator endpoint ("*" reached on the loopback), a CURVE
+//  client holding the coordinator certificate unless insecure. The endpoint
+//  used goes into endpoint. NULL after one line on stderr, with *rc = 2 for
+//  a configuration problem (no key, curve = 0 without --insecure), 1 else.
+zsock_t *ss_cli_operator_socket (const char *command, const ss_fleet_t *fleet,
+                                 bool insecure, char *endpoint,
+                                 size_t endpoint_size, int *rc);
 
 //  Install SIGINT/SIGTERM handlers that set ss_cli_stop
 void ss_cli_catch_signals (void);

@@ -763,20 +763,6 @@ s_on_heartbeat (coord_t *self, zframe_t *route, zframe_t *frame)
         s_drop (self, DROP_FLEET);
         return;
     }
-    if (hb.hdr.sender == SS_PROTO_COORDINATOR) {
-        //  The operator's status query: answered with one JSON text frame
-        if (!s_authentic (self, frame, -1)) {
-            s_drop (self, DROP_AUTH);
-            return;
-        }
-        char text [STATUS_SIZE];
-        s_status_text (self, text, sizeof text);
-        zmsg_t *msg = zmsg_new ();
-        zmsg_append (msg, &(zframe_t *) { zframe_dup (route) });
-        zmsg_addstr (msg, text);
-        zmsg_send (&msg, self->router);
-        return;
-    }
     if (hb.hdr.sender >= (uint32_t) self->n) {
         s_drop (self, DROP_SENDER);
         return;

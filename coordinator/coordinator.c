@@ -886,7 +886,7 @@ s_try_resume (coord_t *self)
         if (len < 2 || row [0] != '{' || row [len - 1] != '\n' || row [len - 2] != '}')
             continue;           //  not a whole row
         double r = s_json_number (row, "round", -1);
-        if (r < 0 || r <= last || r > INT64_MAX / 4)
+        if (r < 0 || r <= last || r > (double) (INT64_MAX / 4))
             continue;
         ss_sim_score_t sc = {
             .J = s_json_number (row, "J", NAN), .kl = s_json_number (row, "kl", NAN),

@@ -49,6 +49,9 @@ BASE=$((23000 + RANDOM % 2000))
 CPORT=$((21000 + RANDOM % 2000))
 cat > "$T/f.zpl" <<ZPL
 fleet
+    faults                      # no deadline may fire under a loaded
+        round_timeout_ms = 600000   # (sanitizer) build: this run is
+        lost_after_ms = 1200000     # compared with sim to round-off
     name = corestart
     rounds = $ROUNDS
     graph

@@ -25,6 +25,9 @@ COORD_PORT=$((19000 + RANDOM % 1000))
 write_fleet () {    #   FILE ROUNDS
     cat > "$1" <<EOF
 fleet
+    faults                      # no deadline may fire under a loaded
+        round_timeout_ms = 600000   # (sanitizer) build: this run is
+        lost_after_ms = 1200000     # compared with sim to round-off
     name = basic
     rounds = $2
     seed = 7

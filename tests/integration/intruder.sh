@@ -23,6 +23,9 @@ pass () { echo "ok: $*"; }
 PORT=$((18000 + RANDOM % 1900))
 cat > "$T/fleet.zpl" <<ZPL
 fleet
+    faults                      # no deadline may fire under a loaded
+        round_timeout_ms = 600000   # (sanitizer) build: this run is
+        lost_after_ms = 1200000     # compared with sim to round-off
     name = intruded
     rounds = 1000
     graph

@@ -25,6 +25,9 @@ fleet () {
     local port=$((18000 + RANDOM % 1900))
     cat > "$T/$1.zpl" <<ZPL
 fleet
+    faults                      # no deadline may fire under a loaded
+        round_timeout_ms = 600000   # (sanitizer) build: this run is
+        lost_after_ms = 1200000     # compared with sim to round-off
     name = $1
     rounds = $2
     graph

@@ -52,7 +52,8 @@ done
 rm -rf "$TMP/keys"
 timeout 120 "$SWARMSHAPE" sim "$F" --out "$TMP/sim" --quiet 2> "$TMP/sim.err" || { fail "sim: $(cat "$TMP/sim.err")"; finish; }
 
-#   1. undisturbed: equals sim
+#   1. undisturbed: equals sim (no deadline may fire, even on a loaded machine)
+RUN_SET=(--set faults/round_timeout_ms=600000 --set faults/lost_after_ms=1200000)
 t0=$SECONDS
 ns_start_run "$F" "$TMP/run" "$AGENTS"
 ns_wait_run "$TMP/run" 120

@@ -367,6 +367,23 @@ s_jump (agentd_t *self, uint64_t r, uint64_t their_epoch, int who)
     self->event = false;
 }
 
+//  The one body frame of a message; a message of more frames is read to its
+//  end, dropped and counted, and NULL returned
+static zframe_t *
+s_recv_body (agentd_t *self, zsock_t *sock)
+{
+    zframe_t *body = zframe_recv (sock);
+    if (body && zframe_more (body)) {
+        while (zsock_rcvmore (sock)) {
+            zframe_t *extra = zframe_recv (sock);
+            zframe_destroy (&extra);
+        }
+        s_drop (self, SS_CTR_DROP_DECODE, "more than one frame");
+        zframe_destroy (&body);
+    }
+    return body;
+}
+
 //  A frame from a neighbour, on the ROUTER
 static void
 s_handle_router (agentd_t *self)
@@ -380,18 +397,9 @@ s_handle_router (agentd_t *self)
         s_drop (self, SS_CTR_DROP_DECODE, "no body frame");
         return;
     }
-    zframe_t *body = zframe_recv (self->router);
+    zframe_t *body = s_recv_body (self, self->router);
     if (!body)
         return;
-    if (zframe_more (body)) {
-        while (zsock_rcvmore (self->router)) {
-            zframe_t *extra = zframe_recv (self->router);
-            zframe_destroy (&extra);
-        }
-        s_drop (self, SS_CTR_DROP_DECODE, "more than one frame");
-        zframe_destroy (&body);
-        return;
-    }
     const uint8_t *data = zframe_data (body);
     size_t size = zframe_size (body);
     ss_header_t hdr;
@@ -487,18 +495,9 @@ s_handle_router (agentd_t *self)
 static void
 s_handle_coordinator (agentd_t *self)
 {
-    zframe_t *body = zframe_recv (self->coord);
+    zframe_t *body = s_recv_body (self, self->coord);
     if (!body)
         return;
-    if (zframe_more (body)) {
-        while (zsock_rcvmore (self->coord)) {
-            zframe_t *extra = zframe_recv (self->coord);
-            zframe_destroy (&extra);
-        }
-        s_drop (self, SS_CTR_DROP_DECODE, "more than one frame");
-        zframe_destroy (&body);
-        return;
-    }
     const uint8_t *data = zframe_data (body);
     size_t size = zframe_size (body);
     ss_header_t hdr;

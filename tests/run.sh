@@ -52,7 +52,7 @@ if [ -z "${SKIP_FUZZ:-}" ] && command -v clang >/dev/null; then
         [ -d "$seeds" ] && cp -r "$seeds/." "$corpus/"
         if "$fuzzer" -max_total_time="$fuzz_seconds" -print_final_stats=0 \
               -artifact_prefix="build-fuzz/$name-" "$corpus" >"build-fuzz/$name.log" 2>&1; then
-            echo "$name: $(grep -Eo '#[0-9]+ +DONE.*' "build-fuzz/$name.log" | tail -1)"
+            echo "$name: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "build-fuzz/$name.log" | tail -1)s"
         else
             echo "$name: FAILED (see build-fuzz/$name.log)"
             tail -20 "build-fuzz/$name.log"

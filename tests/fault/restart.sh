@@ -5,17 +5,26 @@
 #   jumps to their round, and all 16 complete (exit 0). On the final
 #   checkpoints of all 16, in one epoch: bias < 1e-9, disagreement
 #   < max (5 x baseline, 0.05), J <= 1.5 x the undisturbed run's J.
+#   A coordinator traces both runs: rounds to recover (same thresholds)
+#   from the restart (the first row with all 16 agents again after the
+#   kill), versus the undisturbed trace from the same round; one section
+#   of the faults table.
 #   Also: a corrupt checkpoint is set aside, never trusted, never a crash.
 #   Usage: restart.sh BUILD_DIR
 ROUNDS=${ROUNDS:-3000}
 source "$(dirname "$0")/common.bash"
 baseline
+start_coord run "${FAULTS[@]}"
 start_fleet run "${FAULTS[@]}"
 wait_round run 5 300 120
+KILL_CKPT=$(od -An -t d8 -j 40 -N 8 "$TMP/run/state/agent-5.ckpt" | tr -d ' ')
+KILL_TRACED=$(traced_round run)
 kill9 run 5
 sleep 1.2
+RESTART_TRACED=$(traced_round run)
 start_agent run 5 "${FAULTS[@]}"
 wait_fleet run 180
+wait_coord run 60
 no_crash run
 grep -q "resumed from checkpoint" "$TMP/run/agent-5.log" \
     || fail "agent 5 did not resume: $(tail -5 "$TMP/run/agent-5.log")"
@@ -28,6 +37,15 @@ note "after kill -9 and restart of agent 5: $R"
 check_le bias "$(field "$R" bias)" 1e-9
 check_le disagreement "$(field "$R" disagreement)" "$(awk -v b="$BASE_DIS" 'BEGIN { print (5 * b > 0.05? 5 * b: 0.05) }')"
 check_le J "$(field "$R" J)" "$(awk -v b="$BASE_J" 'BEGIN { print 1.5 * b }')"
+#   The restart's report round: the first row with all N agents again
+#   after the rows traced when it was restarted (without it: it was lost)
+GONE=$(first_row run "r['agents'] < $N" "$KILL_TRACED")
+[ "$GONE" != - ] || fail "no trace row without agent 5"
+FROM=$(first_row run "r['agents'] == $N" "$RESTART_TRACED")
+[ "$FROM" != - ] || fail "no trace row with agent 5 back"
+note "agent 5 killed after its checkpoint of round $KILL_CKPT, first row without it: round $GONE; restarted (traced to round $RESTART_TRACED), first row with it again: round $FROM"
+fault_table "restart" "kill -9 of agent 5 at round $KILL_CKPT of $ROUNDS, restarted from its checkpoint 1.2 s later (trace then at round $RESTART_TRACED; all 16 again from round $FROM)" \
+    "$FROM" "the restart: the first row with agent 5 back" "$R"
 
 #   A corrupt checkpoint: agent 5 alone (rounds = 20), flipped byte
 CKPT=$TMP/run/state/agent-5.ckpt

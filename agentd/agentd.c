@@ -117,6 +117,7 @@ typedef struct {
     bool insecure, verbose, quiet;
     uint64_t fleet_id;
     uint64_t epoch;
+    uint64_t hold_until;    //  no motion before this round (settling)
     int K, d;
     ss_problem_t *problem;
     ss_graph_t *graph;
@@ -333,6 +334,9 @@ s_enter_epoch (agentd_t *self, ss_agent_t *state, uint64_t epoch, const char *wh
     uint64_t old = self->epoch;
     self->epoch = epoch;
     ss_footprint (self->problem, state->x, state->s);
+    //  The tracker starts again from psi(x): estimate, don't move, until
+    //  consensus has had settle_rounds to mix it
+    self->hold_until = self->round + 1 + (uint64_t) self->fleet->settle_rounds;
     self->counters [SS_CTR_EPOCH_RESETS]++;
     int64_t now = zclock_mono ();
     if (now - self->epoch_logged >= EVENT_LOG_MSEC || self->epoch_logged == 0) {
@@ -726,6 +730,7 @@ s_step (agentd_t *self)
     int n = 0;
     uint64_t epoch = self->epoch;
     self->cur.degree = self->sent_degree;
+    self->cur.hold = self->round < self->hold_until;
     for (int p = 0; p < self->n_peers; p++) {
         s_peer_t *peer = &self->peers [p];
         if (peer->have [slot] && peer->round [slot] == self->round) {
@@ -1071,6 +1076,19 @@ s_connect_endpoint (const char *endpoint, char *out, size_t out_size)
 }
 
 //  Keys and sockets. 0, 2 (configuration) or 1 (runtime) after one line.
+//  ZMTP heartbeats on a connection we open: a TCP connection that stops
+//  carrying anything (a half-open link after a cut, a stalled path) is
+//  closed after lost_after_ms and ZeroMQ reconnects, instead of queueing
+//  into it for ever
+static void
+s_keepalive (zsock_t *sock, const ss_fleet_t *fleet)
+{
+    zsock_set_heartbeat_ivl (sock, fleet->heartbeat_ms);
+    zsock_set_heartbeat_timeout (sock, fleet->lost_after_ms);
+    //  ZMTP carries the TTL in deciseconds, 16 bits
+    zsock_set_heartbeat_ttl (sock, fleet->lost_after_ms < 6553500? fleet->lost_after_ms: 6553500);
+}
+
 static int
 s_setup_net (agentd_t *self)
 {
@@ -1134,6 +1152,7 @@ s_setup_net (agentd_t *self)
         }
         zsock_set_linger (dealer, LINGER_MSEC);
         zsock_set_sndhwm (dealer, 1000);
+        s_keepalive (dealer, fleet);
         if (!self->insecure)
             ss_keys_apply_client (dealer, self->cert, zcert_public_txt (peer_certs [p]));
         if (zsock_connect (dealer, "tcp://%s:%d", spec->host, spec->port)) {
@@ -1146,6 +1165,7 @@ s_setup_net (agentd_t *self)
     zsock_set_linger (self->coord, LINGER_MSEC);
     zsock_set_sndhwm (self->coord, 1000);
     zsock_set_immediate (self->coord, 1);
+    s_keepalive (self->coord, fleet);
     if (!self->insecure)
         ss_keys_apply_client (self->coord, self->cert, zcert_public_txt (coord_cert));
     char coord_endpoint [300];

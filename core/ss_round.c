@@ -27,6 +27,7 @@ ss_round_init (const ss_problem_t *P, ss_agent_t *self, const double *x0,
     memset (self->theta, 0, (size_t) P->K * sizeof (double));
     ss_footprint (P, x0, self->s);
     self->degree = degree;
+    self->hold = false;
 }
 
 double
@@ -63,13 +64,19 @@ ss_round_step (const ss_problem_t *P, const ss_agent_t *self,
     const int K = P->K;
     const double gamma = P->model.gamma, rho = P->model.rho;
 
-    //  1. slow step at theta_i(k)
-    ss_expfam_moments (P, self->theta, w, true);
-    double step = ss_round_move (P, self->x, self->x0, w, next->x);
-    if (step < 0)
-        step = 0;               //  H not positive definite: stand still
+    //  1. slow step at theta_i(k), unless holding still
+    ss_expfam_moments (P, self->theta, w, !self->hold);
+    double step = 0;
+    if (self->hold)
+        memcpy (next->x, self->x, sizeof (self->x));
+    else {
+        step = ss_round_move (P, self->x, self->x0, w, next->x);
+        if (step < 0)
+            step = 0;           //  H not positive definite: stand still
+    }
     memcpy (next->x0, self->x0, sizeof (self->x0));
     next->degree = self->degree;
+    next->hold = false;
 
     //  2. fast step and 3. tracking, with Metropolis weights
     double w_self = 1.0;

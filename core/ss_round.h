@@ -21,6 +21,7 @@ typedef struct {
     double *theta;              //  K, estimate of theta*
     double *s;                  //  K, tracker of sigma
     int degree;                 //  deg_i
+    bool hold;                  //  this round: estimation only, no motion
 } ss_agent_t;
 
 //  A neighbour's round-k values, as received
@@ -45,7 +46,8 @@ double ss_round_move (const ss_problem_t *P, const double *x, const double *x0,
 
 //  One full round at agent self (round-k values) with its neighbours'
 //  round-k values. Writes round k+1 into next (next->theta and next->s must
-//  not alias self's). Returns the step length |v|.
+//  not alias self's). Returns the step length |v|. With self->hold the slow
+//  step is skipped (x' = x): the fast step and the tracker run as always.
 double ss_round_step (const ss_problem_t *P, const ss_agent_t *self,
                       const ss_neighbour_t *nbrs, int n_nbrs,
                       ss_agent_t *next, ss_work_t *w);

@@ -86,6 +86,7 @@ static const s_spec_t s_security_spec [] = {
 static const s_spec_t s_faults_spec [] = {
     { "heartbeat_ms", S_LEAF, NULL }, { "round_timeout_ms", S_LEAF, NULL },
     { "lost_after_ms", S_LEAF, NULL }, { "checkpoint_every", S_LEAF, NULL },
+    { "settle_rounds", S_LEAF, NULL },
     { NULL, S_LEAF, NULL }
 };
 static const s_spec_t s_fleet_spec [] = {
@@ -990,6 +991,7 @@ s_read_fleet (s_ctx_t *ctx, zconfig_t *fleet, ss_fleet_t *self)
     self->round_timeout_ms = 2000;
     self->lost_after_ms = 5000;
     self->checkpoint_every = 50;
+    self->settle_rounds = 20;
     if (s_read_intv (ctx, faults, "fleet/faults", "heartbeat_ms",
                      1, 3600000, &self->heartbeat_ms)
     ||  s_read_intv (ctx, faults, "fleet/faults", "round_timeout_ms",
@@ -997,7 +999,9 @@ s_read_fleet (s_ctx_t *ctx, zconfig_t *fleet, ss_fleet_t *self)
     ||  s_read_intv (ctx, faults, "fleet/faults", "lost_after_ms",
                      1, 86400000, &self->lost_after_ms)
     ||  s_read_intv (ctx, faults, "fleet/faults", "checkpoint_every",
-                     1, INT_MAX, &self->checkpoint_every))
+                     1, INT_MAX, &self->checkpoint_every)
+    ||  s_read_intv (ctx, faults, "fleet/faults", "settle_rounds",
+                     0, 1000000, &self->settle_rounds))
         return -1;
     if (self->lost_after_ms <= self->heartbeat_ms)
         return s_fail (ctx, "fleet/faults/lost_after_ms", "must be larger than "

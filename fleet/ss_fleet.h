@@ -56,6 +56,7 @@ typedef struct {
     int round_timeout_ms;   //  [2000] longest wait for a live neighbour
     int lost_after_ms;      //  [5000] silence after which a neighbour is lost
     int checkpoint_every;   //  [50] rounds between checkpoints
+    int settle_rounds;      //  [20] rounds without motion after an epoch change
 } ss_fleet_t;
 
 //  Load a fleet file with overrides ("PATH=VALUE", PATH relative to the

@@ -85,3 +85,6 @@ fleet
         lost_after_ms = 5000    #   [5000] silence after which a neighbour is
                                 #   lost (> heartbeat_ms)
         checkpoint_every = 50   #   [50] rounds between checkpoints (>= 1)
+        settle_rounds = 20      #   [20] after an epoch change (a fault), rounds
+                                #   the agent estimates without moving, so it
+                                #   never moves on a re-initialised tracker (>= 0)

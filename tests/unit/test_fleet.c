@@ -169,6 +169,7 @@ test_defaults (void **state)
     assert_int_equal (fleet->round_timeout_ms, 2000);
     assert_int_equal (fleet->lost_after_ms, 5000);
     assert_int_equal (fleet->checkpoint_every, 50);
+    assert_int_equal (fleet->settle_rounds, 20);
 
     char err [256];
     ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
@@ -551,6 +552,8 @@ test_out_of_range (void **state)
                         "fleet/faults/lost_after_ms", "'soon'");
     s_expect_key_error ("faults", "checkpoint_every = 0",
                         "fleet/faults/checkpoint_every", "got '0'");
+    s_expect_key_error ("faults", "settle_rounds = -1",
+                        "fleet/faults/settle_rounds", "got '-1'");
     s_expect_key_error ("faults", "lost_after_ms = 200",
                         "fleet/faults/lost_after_ms", "larger than heartbeat_ms");
     s_expect_key_error ("faults", "retries = 3", "fleet/faults/retries",

@@ -94,12 +94,46 @@ test_pure (void **state)
     ss_problem_destroy (&P);
 }
 
+//  hold: no motion, the same fast step, and the tracker invariant kept
+static void
+test_hold (void **state)
+{
+    (void) state;
+    ss_problem_t *P = test_problem (2, 0);
+    ss_work_t *w = ss_work_new (P);
+    const int K = P->K;
+    double buf [8 * SS_MAX_K] = { 0 };
+    ss_agent_t a = { .theta = buf, .s = buf + K };
+    ss_agent_t moved = { .theta = buf + 2 * K, .s = buf + 3 * K };
+    ss_agent_t held = { .theta = buf + 4 * K, .s = buf + 5 * K };
+    ss_agent_t nb = { .theta = buf + 6 * K, .s = buf + 7 * K };
+    double x0 [2] = { 0.3, 0.6 }, x1 [2] = { 0.7, 0.2 };
+    ss_round_init (P, &a, x0, 1);
+    ss_round_init (P, &nb, x1, 1);
+    for (int k = 0; k < K; k++)
+        a.theta [k] = 0.05 * k - 0.5;
+    ss_neighbour_t nbrs [1] = { { nb.theta, nb.s, 1 } };
+    double step = ss_round_step (P, &a, nbrs, 1, &moved, w);
+    assert_true (step > 0);
+    a.hold = true;
+    assert_true (ss_round_step (P, &a, nbrs, 1, &held, w) == 0);
+    assert_memory_equal (held.x, a.x, sizeof a.x);
+    assert_memory_equal (held.theta, moved.theta, K * sizeof (double));
+    assert_false (held.hold);
+    //  s' = sum_j w_ij s_j: with x' = x the footprint term vanishes
+    for (int k = 0; k < K; k++)
+        assert_true (fabs (held.s [k] - (0.5 * a.s [k] + 0.5 * nb.s [k])) < 1e-15);
+    ss_work_destroy (&w);
+    ss_problem_destroy (&P);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_tracker_invariant),
         cmocka_unit_test (test_pure),
+        cmocka_unit_test (test_hold),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

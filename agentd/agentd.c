@@ -70,6 +70,7 @@
 #define STOP_GRACE_MSEC     2000
 #define LINGER_MSEC         2000
 #define COORD_WAIT_MSEC     1000    //  at start: time for the coordinator link
+#define JUMP_REPORTS        8       //  skipped report rounds reported after a jump
 #define DRAIN_MAX           64      //  frames handled per round once ready
 
 static volatile sig_atomic_t s_stop_signal = 0;
@@ -240,11 +241,13 @@ s_send_heartbeat (agentd_t *self, uint32_t state, bool neighbours)
     free (data);
 }
 
+//  REPORT of our state, as the state of round `round`
 static void
-s_send_report (agentd_t *self)
+s_send_report (agentd_t *self, uint64_t round)
 {
     ss_report_t *msg = &self->report;
     s_header (self, &msg->hdr, SS_MSG_REPORT);
+    msg->hdr.round = round;
     msg->dim = (uint32_t) self->d;
     memcpy (msg->x, self->cur.x, sizeof (msg->x));
     memcpy (msg->x0, self->cur.x0, sizeof (msg->x0));
@@ -263,7 +266,7 @@ s_send_report (agentd_t *self)
     else
     if (s_send (self->coord, data, size))
         s_debug ("report of round %llu not sent: no coordinator link",
-                    (unsigned long long) self->round);
+                    (unsigned long long) round);
     free (data);
 }
 
@@ -364,11 +367,22 @@ s_jump (agentd_t *self, uint64_t r, uint64_t their_epoch, int who)
         for (int slot = 0; slot < 2; slot++)
             if (self->peers [p].have [slot] && self->peers [p].round [slot] < r)
                 self->peers [p].have [slot] = false;
+    uint64_t from = self->round;
     self->round = r;
     self->jumped = true;
     uint64_t epoch = self->epoch > their_epoch? self->epoch: their_epoch;
     s_enter_epoch (self, &self->cur, epoch < UINT64_MAX? epoch + 1: epoch, "jump");
     self->event = false;
+    //  The report rounds jumped over: we stood still through them, so our
+    //  state is theirs. Report it (the last JUMP_REPORTS of them), so the
+    //  coordinator's rows of those rounds do not miss a live agent. Round r
+    //  itself is reported by the main loop.
+    uint64_t every = (uint64_t) self->fleet->report_every;
+    uint64_t m = (from / every + 1) * every;
+    if (r > JUMP_REPORTS * every && m < r - JUMP_REPORTS * every)
+        m = ((r - JUMP_REPORTS * every) / every + 1) * every;
+    for (; m < r; m += every)
+        s_send_report (self, m);
 }
 
 //  The one body frame of a message; a message of more frames is read to its
@@ -830,7 +844,7 @@ s_run (agentd_t *self)
         &&  self->round % (uint64_t) self->fleet->checkpoint_every == 0)
             s_checkpoint (self);
         if (self->round == 0 || self->round % (uint64_t) every == 0 || last)
-            s_send_report (self);
+            s_send_report (self, self->round);
         if (!self->quiet && self->round > 0 && (int64_t) self->round % progress == 0 && !last)
         {
             char total [32] = "";
@@ -845,7 +859,7 @@ s_run (agentd_t *self)
         if (rc > 0)
             continue;           //  jumped: this is a new round
         if (rc < 0) {
-            s_send_report (self);
+            s_send_report (self, self->round);
             break;
         }
         if (self->target_pending && self->target.switch_round <= self->round) {

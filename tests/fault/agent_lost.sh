@@ -7,44 +7,11 @@
 #   Needs agentd's fault handling (bounded waits): without it the killed
 #   agent's neighbours wait forever and this test times out.
 #   Every wait is bounded; every process started here is killed by pid.
-set -u
-B=$(cd "${1:?usage: agent_lost.sh BUILD_DIR}" && pwd)
-SS=$B/cli/swarmshape
-AGENTD=$B/agentd/agentd
-COORD=$B/coordinator/coordinator
-T=$(mktemp -d /tmp/ss-agentlost.XXXXXX)
-FAILS=0
-PIDS=()
+. "$(dirname "$0")/procs.bash" "${1:?usage: agent_lost.sh BUILD_DIR}" agentlost
 N=10
 ROUNDS=3000
 EVERY=10
 VICTIM=3
-
-cleanup () {
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail () { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass () { echo "ok: $*"; }
-
-finish () {
-    local until=$((SECONDS + $2))
-    while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $until ]; do sleep 0.1; done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1"
-}
-wait_for () {
-    local until=$((SECONDS + $1)); shift
-    until "$@"; do
-        [ $SECONDS -ge $until ] && return 1
-        sleep 0.05
-    done
-}
-
-BASE=$((23000 + RANDOM % 2000))
-CPORT=$((21000 + RANDOM % 2000))
 cat > "$T/f.zpl" <<ZPL
 fleet
     name = agentlost

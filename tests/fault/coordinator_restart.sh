@@ -8,45 +8,10 @@
 #   (rounds = 4000, not 600: 10 agents run ~500 rounds/s, and the fleet must
 #   outlive the coordinator's 2 s absence.) Every wait is bounded; every
 #   process started here is killed by pid on exit.
-set -u
-B=$(cd "${1:?usage: coordinator_restart.sh BUILD_DIR}" && pwd)
-SS=$B/cli/swarmshape
-AGENTD=$B/agentd/agentd
-COORD=$B/coordinator/coordinator
-T=$(mktemp -d /tmp/ss-corestart.XXXXXX)
-FAILS=0
-PIDS=()
+. "$(dirname "$0")/procs.bash" "${1:?usage: coordinator_restart.sh BUILD_DIR}" corestart
 N=10
 ROUNDS=4000
 EVERY=10
-
-cleanup () {
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail () { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass () { echo "ok: $*"; }
-
-#   finish PID SECONDS: wait for PID at most SECONDS (then kill it); its status
-finish () {
-    local until=$((SECONDS + $2))
-    while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $until ]; do sleep 0.1; done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1"
-}
-
-wait_for () {
-    local until=$((SECONDS + $1)); shift
-    until "$@"; do
-        [ $SECONDS -ge $until ] && return 1
-        sleep 0.05
-    done
-}
-
-BASE=$((23000 + RANDOM % 2000))
-CPORT=$((21000 + RANDOM % 2000))
 cat > "$T/f.zpl" <<ZPL
 fleet
     faults                      # no deadline may fire under a loaded

@@ -1,0 +1,42 @@
+#   Shared by agent_lost.sh and coordinator_restart.sh (sourced, not a test:
+#   the ctest glob takes *.sh only). Usage: . procs.bash BUILD_DIR NAME
+#   Gives B, SS, AGENTD, COORD, a scratch directory T removed on exit, PIDS
+#   (killed by pid on exit), pass/fail counting FAILS, private ports BASE
+#   (agents) and CPORT (coordinator), and two bounded waits:
+#     finish PID SECONDS     wait for PID at most SECONDS (then kill it); its status
+#     wait_for SECONDS CMD.. until CMD succeeds, at most SECONDS
+set -u
+B=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
+SS=$B/cli/swarmshape
+AGENTD=$B/agentd/agentd
+COORD=$B/coordinator/coordinator
+T=$(mktemp -d "/tmp/ss-${2:-fault}.XXXXXX")
+FAILS=0
+PIDS=()
+
+cleanup () {
+    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail () { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass () { echo "ok: $*"; }
+
+finish () {
+    local until=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt $until ]; do sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1"
+}
+
+wait_for () {
+    local until=$((SECONDS + $1)); shift
+    until "$@"; do
+        [ $SECONDS -ge $until ] && return 1
+        sleep 0.05
+    done
+}
+
+BASE=$((23000 + RANDOM % 2000))
+CPORT=$((21000 + RANDOM % 2000))

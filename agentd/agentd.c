@@ -154,6 +154,8 @@ typedef struct {
     char ckpt_path [PATH_MAX + 64];
     bool target_pending;
     ss_target_t target;         //  pending target
+    ss_mixture_t target_now;    //  target in force: count 0 = the fleet's
+    uint64_t target_now_round;  //  round it was applied at
     ss_estimate_t estimate;     //  scratch for encoding and decoding
     ss_report_t report;
     ss_target_t target_in;
@@ -314,6 +316,8 @@ s_apply_target (agentd_t *self, const ss_target_t *target, bool late)
     }
     self->counters [SS_CTR_TARGETS]++;
     self->counters [SS_CTR_TARGET_ROUND] = self->round;
+    self->target_now = target->mixture;
+    self->target_now_round = self->round;
     if (late)
         self->counters [SS_CTR_LATE_TARGETS]++;
     s_info ("new target (%d components) in force from round %llu%s",
@@ -806,6 +810,9 @@ s_checkpoint (agentd_t *self)
     cp.round = (int64_t) self->round;
     cp.epoch = self->epoch;
     cp.targets = self->counters [SS_CTR_TARGETS];
+    //  The target in force (a pending one is not saved: see README.md)
+    cp.target = self->target_now;
+    cp.target_round = cp.target.count > 0? self->target_now_round: 0;
     memcpy (cp.x, self->cur.x, (size_t) self->d * sizeof (double));
     memcpy (cp.x0, self->cur.x0, (size_t) self->d * sizeof (double));
     memcpy (cp.theta, self->cur.theta, (size_t) self->K * sizeof (double));
@@ -975,6 +982,29 @@ s_resume (agentd_t *self)
                 (long long) self->fleet->rounds);
         return;
     }
+    //  The target in force when the checkpoint was written, before any
+    //  round runs: without it the agent would go on with the fleet's
+    if (cp.target.count > 0) {
+        const char *bad = ss_mixture_check (&cp.target, &self->fleet->model);
+        if (bad || ss_problem_set_target (self->problem, &cp.target)) {
+            char moved [PATH_MAX + 128];
+            if (ss_checkpoint_set_aside (self->ckpt_path, moved, sizeof (moved)) == 0)
+                zsys_warning ("%s: checkpoint not used (its target is refused by the "
+                              "model: %s), set aside as %s; starting fresh",
+                              self->ckpt_path, bad? bad: "cannot set it", moved);
+            else
+                zsys_error ("%s: checkpoint not used (its target is refused by the "
+                            "model: %s), cannot set it aside (%s); starting fresh",
+                            self->ckpt_path, bad? bad: "cannot set it", strerror (errno));
+            //  Back to the fleet's target
+            if (ss_problem_set_target (self->problem, &self->fleet->target))
+                zsys_error ("cannot restore the fleet's target");
+            return;
+        }
+        self->target_now = cp.target;
+        self->target_now_round = cp.target_round;
+        self->counters [SS_CTR_TARGET_ROUND] = cp.target_round;
+    }
     memcpy (self->cur.x, cp.x, (size_t) self->d * sizeof (double));
     memcpy (self->cur.x0, cp.x0, (size_t) self->d * sizeof (double));
     memcpy (self->cur.theta, cp.theta, (size_t) self->K * sizeof (double));
@@ -988,10 +1018,17 @@ s_resume (agentd_t *self)
     zsys_notice ("resumed from checkpoint %s: round %lld, epoch %llu",
                  self->ckpt_path, (long long) cp.round,
                  (unsigned long long) self->epoch);
+    if (cp.target.count > 0)
+        zsys_notice ("resumed target applied at round %llu (%d components, "
+                     "%llu targets applied so far)",
+                     (unsigned long long) cp.target_round, cp.target.count,
+                     (unsigned long long) cp.targets);
+    else
     if (cp.targets > 0)
-        zsys_warning ("the checkpoint counts %llu targets applied; the target in force "
-                      "is the fleet's until the coordinator announces one",
-                      (unsigned long long) cp.targets);
+        //  A version 1 checkpoint: it did not save the target
+        zsys_warning ("the checkpoint counts %llu targets applied but holds no target "
+                      "(an old format); the target in force is the fleet's until the "
+                      "coordinator announces one", (unsigned long long) cp.targets);
 }
 
 static void

@@ -2,7 +2,7 @@
 
     The decoder reads fields at fixed offsets with explicit little-endian
     loads, so it is independent of the host's byte order and alignment. It
-    checks, in this order, what the file claims to be (magic, version),
+    checks, in this order, what the file claims to be (magic, version 1 or 2),
     how long it claims to be (length field against the bytes at hand), that
     it is intact (checksum) and only then what it says (dims, values): the
     first failure is the reason reported.
@@ -87,11 +87,37 @@ s_check_values (const double *v, size_t n)
     return 0;
 }
 
+//  What parse would say about the target of cp
+static int
+s_check_target (const ss_checkpoint_t *cp)
+{
+    const ss_mixture_t *t = &cp->target;
+    if (t->count < 0 || t->count > SS_MAX_COMPONENTS)
+        return SS_CHECKPOINT_EFORMAT;
+    if (t->count == 0)
+        return cp->target_round == 0? 0: SS_CHECKPOINT_EFORMAT;
+    for (int c = 0; c < t->count; c++) {
+        const ss_component_t *comp = &t->comp [c];
+        int rc;
+        if ((rc = s_check_values (&comp->weight, 1))
+        ||  (rc = s_check_values (comp->mean, cp->dim))
+        ||  (rc = s_check_values (&comp->std, 1)))
+            return rc;
+        if (!(comp->weight > 0) || !(comp->std > 0))
+            return SS_CHECKPOINT_ERANGE;
+    }
+    //  Applied at or before the round the checkpoint holds
+    if (cp->target_round > (uint64_t) cp->round)
+        return SS_CHECKPOINT_ERANGE;
+    return 0;
+}
+
 //  What parse would say about the fields of cp (dims first)
 static int
 s_check_fields (const ss_checkpoint_t *cp)
 {
-    if (cp->dim < 1 || cp->dim > SS_MAX_DIM || cp->k < 1 || cp->k > SS_MAX_K)
+    if (cp->dim < 1 || cp->dim > SS_MAX_DIM || cp->k < 1 || cp->k > SS_MAX_K
+    ||  cp->target.count < 0 || cp->target.count > SS_MAX_COMPONENTS)
         return SS_CHECKPOINT_EFORMAT;
     int rc;
     if ((rc = s_check_values (cp->x, cp->dim))
@@ -101,7 +127,7 @@ s_check_fields (const ss_checkpoint_t *cp)
         return rc;
     if (cp->round < 0)
         return SS_CHECKPOINT_ERANGE;
-    return 0;
+    return s_check_target (cp);
 }
 
 static void
@@ -125,7 +151,7 @@ ss_checkpoint_encode (const ss_checkpoint_t *cp, uint8_t *buf, size_t size)
         errno = EINVAL;
         return -1;
     }
-    size_t length = SS_CHECKPOINT_SIZE (cp->dim, cp->k);
+    size_t length = SS_CHECKPOINT_SIZE_N (cp->dim, cp->k, cp->target.count);
     if (size < length) {
         errno = ENOBUFS;
         return -1;
@@ -150,6 +176,19 @@ ss_checkpoint_encode (const ss_checkpoint_t *cp, uint8_t *buf, size_t size)
         s_put_double (p, cp->theta [i]);
     for (uint32_t i = 0; i < cp->k; i++, p += 8)
         s_put_double (p, cp->s [i]);
+    s_put32 (p, (uint32_t) cp->target.count);
+    p += 4;
+    for (int c = 0; c < cp->target.count; c++) {
+        const ss_component_t *comp = &cp->target.comp [c];
+        s_put_double (p, comp->weight);
+        p += 8;
+        for (uint32_t i = 0; i < cp->dim; i++, p += 8)
+            s_put_double (p, comp->mean [i]);
+        s_put_double (p, comp->std);
+        p += 8;
+    }
+    s_put64 (p, cp->target_round);
+    p += 8;
     s_hash (buf, length - SS_CHECKPOINT_HASH, p);
     return (long) length;
 }
@@ -170,7 +209,8 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
         return SS_CHECKPOINT_EMAGIC;
     if (size < 12)
         return SS_CHECKPOINT_ETRUNCATED;
-    if (s_get32 (data + 8) != SS_CHECKPOINT_VERSION)
+    uint32_t version = s_get32 (data + 8);
+    if (version != 1 && version != SS_CHECKPOINT_VERSION)
         return SS_CHECKPOINT_EVERSION;
     if (size < 16)
         return SS_CHECKPOINT_ETRUNCATED;
@@ -192,9 +232,23 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
     uint32_t dim = s_get32 (data + 28);
     uint32_t k = s_get32 (data + 32);
     if (dim < 1 || dim > SS_MAX_DIM || k < 1 || k > SS_MAX_K
-    ||  s_get32 (data + 36) != 0
-    ||  length != SS_CHECKPOINT_SIZE (dim, k))
+    ||  s_get32 (data + 36) != 0)
         return SS_CHECKPOINT_EFORMAT;
+    //  Version 1 ends after s; version 2 has the target's count there
+    size_t tail = SS_CHECKPOINT_SIZE_V1 (dim, k) - SS_CHECKPOINT_HASH;
+    uint32_t count = 0;
+    if (version == 1) {
+        if (length != SS_CHECKPOINT_SIZE_V1 (dim, k))
+            return SS_CHECKPOINT_EFORMAT;
+    }
+    else {
+        if (length < SS_CHECKPOINT_SIZE (dim, k))
+            return SS_CHECKPOINT_EFORMAT;
+        count = s_get32 (data + tail);
+        if (count > SS_MAX_COMPONENTS
+        ||  length != SS_CHECKPOINT_SIZE_N (dim, k, count))
+            return SS_CHECKPOINT_EFORMAT;
+    }
 
     memset (cp, 0, sizeof *cp);
     cp->fleet = s_get64 (data + 16);
@@ -213,6 +267,20 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
         cp->theta [i] = s_get_double (p);
     for (uint32_t i = 0; i < k; i++, p += 8)
         cp->s [i] = s_get_double (p);
+    if (version != 1) {
+        p += 4;                 //  count, read above
+        cp->target.count = (int) count;
+        for (uint32_t c = 0; c < count; c++) {
+            ss_component_t *comp = &cp->target.comp [c];
+            comp->weight = s_get_double (p);
+            p += 8;
+            for (uint32_t i = 0; i < dim; i++, p += 8)
+                comp->mean [i] = s_get_double (p);
+            comp->std = s_get_double (p);
+            p += 8;
+        }
+        cp->target_round = s_get64 (p);
+    }
     return s_check_fields (cp);
 }
 
@@ -375,6 +443,9 @@ ss_checkpoint_check (const ss_checkpoint_t *cp, uint64_t fleet, uint32_t agent,
         return rc;
     if (!s_inside (cp->x, dim, lo, hi) || !s_inside (cp->x0, dim, lo, hi))
         return SS_CHECKPOINT_EOUTSIDE;
+    for (int c = 0; c < cp->target.count; c++)
+        if (!s_inside (cp->target.comp [c].mean, dim, lo, hi))
+            return SS_CHECKPOINT_EOUTSIDE;
     return 0;
 }
 
@@ -461,7 +532,7 @@ ss_checkpoint_strerror (int code)
         case SS_CHECKPOINT_EAGENT:      return "another agent's checkpoint";
         case SS_CHECKPOINT_EDIM:        return "wrong dimension";
         case SS_CHECKPOINT_EK:          return "wrong number of features";
-        case SS_CHECKPOINT_EOUTSIDE:    return "position outside the box";
+        case SS_CHECKPOINT_EOUTSIDE:    return "position or target mean outside the box";
         default:                        return "unknown checkpoint error";
     }
 }

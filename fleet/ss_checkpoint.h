@@ -2,7 +2,7 @@
     and a restart it resumes where it was rather than from scratch.
 
     Every few rounds and on SIGTERM agentd saves (x_i, x_i(0), round,
-    epoch, targets applied, theta_i, s_i) to a file in its state
+    epoch, targets applied, the target in force, theta_i, s_i) to a file in its state
     directory. Writing is atomic: the bytes go to PATH.tmp, which is
     fsynced and renamed over PATH, and the directory is fsynced, so after
     any crash PATH holds either the old or the new checkpoint, whole.
@@ -14,12 +14,12 @@
     is reported, set aside (renamed PATH.bad-<unix time>[-n], never
     deleted, never overwritten) and the agent starts fresh.
 
-    File format, version 1. Binary, every integer and double little-endian
+    File format, version 2. Binary, every integer and double little-endian
     (doubles as their IEEE 754 bit pattern, so a round trip is exact):
 
         offset  size     field
         0       8        magic "SSCKPT\r\n" (53 53 43 4b 50 54 0d 0a)
-        8       4  u32   format version (1)
+        8       4  u32   format version (2; 1 is still read, see below)
         12      4  u32   length of the whole file in bytes, checksum included
         16      8  u64   fleet id
         24      4  u32   agent id
@@ -33,15 +33,24 @@
                 8*dim    x0 (the agent's initial position)
                 8*k      theta
                 8*k      s
+        T       4  u32   n, components of the target in force, 0..SS_MAX_COMPONENTS
+                         (0: the fleet file's target, none was injected)
+                8*n*(dim+2)  per component: weight, mean [dim], std
+                8  u64   round at which that target was applied (0 if n = 0)
         L-32    32       BLAKE2b-256 (libsodium crypto_generichash, no key)
                          of bytes 0 .. L-33
 
-    so L = 96 + 16 * (dim + k). The checksum catches any truncation or bit
-    flip; the length field and the magic give precise reasons for the
-    common cases (an empty or half-written file, some other file). The
-    encoding is canonical: a file parses only if encoding what it parses to
-    gives back exactly the same bytes. Doubles must be finite and of
-    magnitude at most SS_CHECKPOINT_MAX_MAGNITUDE; the writer refuses to
+    with T = 64 + 16 * (dim + k), so L = 108 + 16 * (dim + k) + 8 * n * (dim + 2).
+    Version 1 is the same without the target (T .. L-33): L = 96 + 16 *
+    (dim + k); it parses with n = 0. The writer always writes version 2.
+    The checksum catches any truncation or bit flip; the length field and
+    the magic give precise reasons for the common cases (an empty or
+    half-written file, some other file). The encoding is canonical: a file
+    parses only if encoding what it parses to gives back exactly the same
+    bytes (for a version 1 file: the same bytes written as version 1).
+    Doubles must be finite and of magnitude at most
+    SS_CHECKPOINT_MAX_MAGNITUDE, component weights and stds > 0, the
+    target's round at most the checkpoint's round; the writer refuses to
     save what the reader would refuse to load, so a bad state never
     replaces a good checkpoint.
 
@@ -59,16 +68,22 @@
 #include <stdint.h>
 #include "ss_model.h"
 
-#define SS_CHECKPOINT_VERSION   1
+#define SS_CHECKPOINT_VERSION   2       //  written; 1 is still read
 #define SS_CHECKPOINT_MAGIC     "SSCKPT\r\n"
 #define SS_CHECKPOINT_HEADER    64      //  bytes before x
 #define SS_CHECKPOINT_HASH      32      //  bytes of checksum
-//  Size in bytes of a checkpoint of the given dimensions
-#define SS_CHECKPOINT_SIZE(dim, k) \
+//  Size in bytes of a version 1 checkpoint of the given dimensions
+#define SS_CHECKPOINT_SIZE_V1(dim, k) \
     (SS_CHECKPOINT_HEADER + 16 * ((size_t) (dim) + (size_t) (k)) + SS_CHECKPOINT_HASH)
+//  Size in bytes of a (version 2) checkpoint with a target of n components
+#define SS_CHECKPOINT_SIZE_N(dim, k, n) \
+    (SS_CHECKPOINT_SIZE_V1 (dim, k) + 12 + 8 * (size_t) (n) * ((size_t) (dim) + 2))
+//  Size in bytes of a (version 2) checkpoint without a target
+#define SS_CHECKPOINT_SIZE(dim, k) SS_CHECKPOINT_SIZE_N (dim, k, 0)
 //  No checkpoint is larger; the reader reads at most one byte more
-#define SS_CHECKPOINT_MAX_SIZE  SS_CHECKPOINT_SIZE (SS_MAX_DIM, SS_MAX_K)
-#define SS_CHECKPOINT_MIN_SIZE  SS_CHECKPOINT_SIZE (1, 1)
+#define SS_CHECKPOINT_MAX_SIZE  SS_CHECKPOINT_SIZE_N (SS_MAX_DIM, SS_MAX_K, SS_MAX_COMPONENTS)
+//  Nor smaller (version 1, dim = k = 1)
+#define SS_CHECKPOINT_MIN_SIZE  SS_CHECKPOINT_SIZE_V1 (1, 1)
 //  Doubles of larger magnitude are absurd (as in ss_proto)
 #define SS_CHECKPOINT_MAX_MAGNITUDE 1e6
 
@@ -84,6 +99,10 @@ typedef struct {
     double x0 [SS_MAX_DIM];
     double theta [SS_MAX_K];
     double s [SS_MAX_K];
+    //  The target in force: count 0 = the fleet file's (none injected);
+    //  else its components (mean [0 .. dim-1]) and the round it was applied
+    ss_mixture_t target;
+    uint64_t target_round;
 } ss_checkpoint_t;
 
 typedef enum {
@@ -98,15 +117,18 @@ typedef enum {
     SS_CHECKPOINT_ETOOBIG = -6,     //  larger than any checkpoint
     SS_CHECKPOINT_ETRAILING = -7,   //  bytes after its length
     SS_CHECKPOINT_ECHECKSUM = -8,   //  checksum mismatch
-    SS_CHECKPOINT_EFORMAT = -9,     //  bad dim, k, length or reserved
+    SS_CHECKPOINT_EFORMAT = -9,     //  bad dim, k, length, reserved or
+                                    //  target count
     SS_CHECKPOINT_ENONFINITE = -10, //  NaN or Inf
-    SS_CHECKPOINT_ERANGE = -11,     //  absurd magnitude or negative round
+    SS_CHECKPOINT_ERANGE = -11,     //  absurd magnitude, negative round,
+                                    //  weight or std <= 0, target round
+                                    //  after round
     //  The content is valid but not ours (check)
     SS_CHECKPOINT_EFLEET = -12,     //  another fleet's checkpoint
     SS_CHECKPOINT_EAGENT = -13,     //  another agent's checkpoint
     SS_CHECKPOINT_EDIM = -14,       //  wrong dimension
     SS_CHECKPOINT_EK = -15,         //  wrong number of features
-    SS_CHECKPOINT_EOUTSIDE = -16    //  x or x0 outside the box
+    SS_CHECKPOINT_EOUTSIDE = -16    //  x, x0 or a target mean outside the box
 } ss_checkpoint_err_t;
 
 #define SS_CHECKPOINT_ELAST SS_CHECKPOINT_EOUTSIDE
@@ -133,9 +155,10 @@ int ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp);
 int ss_checkpoint_read (const char *path, ss_checkpoint_t *cp);
 
 //  Check that a parsed checkpoint belongs to this agent of this fleet and
-//  is consistent with the model: fleet, agent, dim and k equal, x and x0
-//  in [lo, hi]^dim, every double finite and of magnitude at most
-//  SS_CHECKPOINT_MAX_MAGNITUDE, round >= 0. Returns 0 or the code of the
+//  is consistent with the model: fleet, agent, dim and k equal, x, x0 and
+//  the target's means in [lo, hi]^dim, every double finite and of
+//  magnitude at most SS_CHECKPOINT_MAX_MAGNITUDE, round >= 0, the target
+//  as parse requires it. Returns 0 or the code of the
 //  first failure.
 int ss_checkpoint_check (const ss_checkpoint_t *cp, uint64_t fleet, uint32_t agent,
                          uint32_t dim, uint32_t k, double lo, double hi);

@@ -2,8 +2,12 @@
 
     Any input must parse to a checkpoint or a parse code (never a file or
     check code). A parsed checkpoint must re-encode to exactly the input
-    bytes (the format is canonical) and pass or fail ss_checkpoint_check
-    with a valid code; otherwise abort ().
+    bytes (the format is canonical; the encoder writes version 2, so a
+    version 1 input is compared with that encoding cut back to version 1:
+    no target bytes, version and length fields of version 1, rehashed),
+    hold a valid target (count 0..SS_MAX_COMPONENTS, round 0 without one)
+    and pass or fail ss_checkpoint_check with a valid code; otherwise
+    abort ().
 
     The checksum stops almost every mutated input at ECHECKSUM, so each
     input is parsed twice: as it is, and with its last 32 bytes replaced
@@ -30,9 +34,27 @@ s_parse_one (const uint8_t *data, size_t size)
     if (cp.dim < 1 || cp.dim > SS_MAX_DIM || cp.k < 1 || cp.k > SS_MAX_K)
         abort ();
 
+    if (cp.target.count < 0 || cp.target.count > SS_MAX_COMPONENTS
+    ||  (cp.target.count == 0 && cp.target_round != 0))
+        abort ();
+
     static uint8_t again [SS_CHECKPOINT_MAX_SIZE];
     long n = ss_checkpoint_encode (&cp, again, sizeof again);
-    if (n < 0 || (size_t) n != size || memcmp (again, data, size) != 0)
+    if (n < 0 || (size_t) n != SS_CHECKPOINT_SIZE_N (cp.dim, cp.k, cp.target.count))
+        abort ();
+    if (data [8] == 1) {
+        //  Version 1: no target, the same bytes up to s
+        size_t v1 = SS_CHECKPOINT_SIZE_V1 (cp.dim, cp.k);
+        if (cp.target.count != 0 || (size_t) n != v1 + 12)
+            abort ();
+        again [8] = 1;
+        for (int i = 0; i < 4; i++)
+            again [12 + i] = (uint8_t) (v1 >> (8 * i));
+        crypto_generichash (again + v1 - SS_CHECKPOINT_HASH, SS_CHECKPOINT_HASH,
+                            again, v1 - SS_CHECKPOINT_HASH, NULL, 0);
+        n = (long) v1;
+    }
+    if ((size_t) n != size || memcmp (again, data, size) != 0)
         abort ();
 
     //  Fixed expectations: the checkpoint's own, then a foreign fleet

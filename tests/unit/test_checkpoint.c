@@ -85,6 +85,39 @@ s_sample (uint32_t dim, uint32_t k, uint64_t seed)
     return cp;
 }
 
+//  Give cp a target of n components (valid: weights and stds > 0, means
+//  in [0, 1]), applied at a round before cp's
+static void
+s_add_target (ss_checkpoint_t *cp, int n, uint64_t seed)
+{
+    uint64_t state = seed;
+    cp->target.count = n;
+    for (int c = 0; c < n; c++) {
+        ss_component_t *comp = &cp->target.comp [c];
+        comp->weight = 0.01 + s_uniform (&state);
+        for (uint32_t i = 0; i < cp->dim; i++)
+            comp->mean [i] = s_uniform (&state);
+        comp->std = 1e-3 + s_uniform (&state) / 3;
+    }
+    cp->target_round = n > 0? (uint64_t) cp->round - 17: 0;
+}
+
+//  Same target, bit for bit (means up to dim)
+static bool
+s_same_target (const ss_checkpoint_t *a, const ss_checkpoint_t *b)
+{
+    if (a->target.count != b->target.count || a->target_round != b->target_round)
+        return false;
+    for (int c = 0; c < a->target.count; c++) {
+        const ss_component_t *p = &a->target.comp [c], *q = &b->target.comp [c];
+        if (memcmp (&p->weight, &q->weight, sizeof (double)) != 0
+        ||  memcmp (p->mean, q->mean, a->dim * sizeof (double)) != 0
+        ||  memcmp (&p->std, &q->std, sizeof (double)) != 0)
+            return false;
+    }
+    return true;
+}
+
 //  Equal bit for bit on every field that counts
 static bool
 s_same (const ss_checkpoint_t *a, const ss_checkpoint_t *b)
@@ -95,7 +128,8 @@ s_same (const ss_checkpoint_t *a, const ss_checkpoint_t *b)
         && memcmp (a->x, b->x, a->dim * sizeof (double)) == 0
         && memcmp (a->x0, b->x0, a->dim * sizeof (double)) == 0
         && memcmp (a->theta, b->theta, a->k * sizeof (double)) == 0
-        && memcmp (a->s, b->s, a->k * sizeof (double)) == 0;
+        && memcmp (a->s, b->s, a->k * sizeof (double)) == 0
+        && s_same_target (a, b);
 }
 
 //  Encode into a fresh buffer of exactly the file's size
@@ -106,7 +140,7 @@ s_encode (const ss_checkpoint_t *cp, size_t *size)
     assert_non_null (buf);
     long n = ss_checkpoint_encode (cp, buf, SS_CHECKPOINT_MAX_SIZE);
     assert_true (n > 0);
-    assert_int_equal (n, SS_CHECKPOINT_SIZE (cp->dim, cp->k));
+    assert_int_equal (n, SS_CHECKPOINT_SIZE_N (cp->dim, cp->k, cp->target.count));
     *size = (size_t) n;
     return buf;
 }
@@ -454,8 +488,8 @@ test_header_reasons (void **state)
     assert_int_equal (s_parse ((const uint8_t *) "SSCK", 4), SS_CHECKPOINT_ETRUNCATED);
     assert_int_equal (s_parse ((const uint8_t *) "{\"x\": [0.5]}", 12), SS_CHECKPOINT_EMAGIC);
 
-    //  Version 0, 2 and huge
-    uint32_t versions [] = { 0, 2, UINT32_MAX };
+    //  Version 0, 3 and huge (1 is read: see test_version_1)
+    uint32_t versions [] = { 0, 3, UINT32_MAX };
     for (int i = 0; i < 3; i++) {
         memcpy (bad, buf, size);
         s_put32 (bad + 8, versions [i]);
@@ -561,6 +595,12 @@ test_garbage (void **state)
                 for (size_t j = 64; j + 8 <= size - SS_CHECKPOINT_HASH; j += 8)
                     if (s_next (&rng) % 64)
                         buf [j + 7] &= 0x3f;
+                //  No target (count 0, its round 0), mostly
+                if (s_next (&rng) % 16) {
+                    size_t tail = SS_CHECKPOINT_SIZE_V1 (dim, k) - SS_CHECKPOINT_HASH;
+                    memset (buf + tail, 0, 4);
+                    memset (buf + size - SS_CHECKPOINT_HASH - 8, 0, 8);
+                }
             }
             s_rehash (buf, size);
         }
@@ -757,6 +797,240 @@ test_set_aside (void **state)
     free (cp);
 }
 
+//  --------------------------------------------------------------------------
+//  Version 2: the target in force
+
+//  The version 1 file of cp (which has no target): its version 2 encoding
+//  without the 12 target bytes, version 1, rehashed
+static uint8_t *
+s_encode_v1 (const ss_checkpoint_t *cp, size_t *size)
+{
+    assert_int_equal (cp->target.count, 0);
+    size_t v2;
+    uint8_t *buf = s_encode (cp, &v2);
+    size_t n = SS_CHECKPOINT_SIZE_V1 (cp->dim, cp->k);
+    assert_int_equal (v2, n + 12);
+    s_put32 (buf + 8, 1);
+    s_put32 (buf + 12, (uint32_t) n);
+    s_rehash (buf, n);
+    *size = n;
+    return buf;
+}
+
+static void
+test_target_round_trip (void **state)
+{
+    const char *dir = *state;
+    char path [600];
+    snprintf (path, sizeof path, "%s/agent.ckpt", dir);
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    assert_non_null (back);
+    int counts [] = { 0, 1, 2, 5, SS_MAX_COMPONENTS };
+    for (uint32_t dim = 1; dim <= SS_MAX_DIM; dim++)
+        for (size_t i = 0; i < sizeof counts / sizeof counts [0]; i++) {
+            ss_checkpoint_t *cp = s_sample (dim, 25, 30 + dim);
+            s_add_target (cp, counts [i], 40 + i);
+            size_t size;
+            uint8_t *buf = s_encode (cp, &size);
+            memset (back, 0x55, sizeof *back);
+            assert_int_equal (ss_checkpoint_parse (buf, size, back), 0);
+            assert_true (s_same (cp, back));
+            assert_int_equal (back->target.count, counts [i]);
+            //  Re-encoding gives the same bytes
+            uint8_t *again = malloc (SS_CHECKPOINT_MAX_SIZE);
+            assert_int_equal (ss_checkpoint_encode (back, again, SS_CHECKPOINT_MAX_SIZE),
+                              (long) size);
+            assert_memory_equal (again, buf, size);
+            //  Through a file, and checked against its fleet
+            assert_int_equal (ss_checkpoint_write (path, cp), 0);
+            memset (back, 0, sizeof *back);
+            assert_int_equal (ss_checkpoint_read (path, back), 0);
+            assert_true (s_same (cp, back));
+            assert_int_equal (ss_checkpoint_check (back, FLEET, AGENT, dim, 25, 0.0, 1.0), 0);
+            free (again);
+            free (buf);
+            free (cp);
+        }
+    //  The largest checkpoint of all
+    ss_checkpoint_t *cp = s_sample (SS_MAX_DIM, SS_MAX_K, 8);
+    s_add_target (cp, SS_MAX_COMPONENTS, 9);
+    size_t size;
+    uint8_t *buf = s_encode (cp, &size);
+    assert_int_equal (size, SS_CHECKPOINT_MAX_SIZE);
+    assert_int_equal (ss_checkpoint_parse (buf, size, back), 0);
+    assert_true (s_same (cp, back));
+    free (buf);
+    free (cp);
+    free (back);
+}
+
+//  A version 1 file (no target) still parses, with count 0
+static void
+test_version_1 (void **state)
+{
+    (void) state;
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    for (uint32_t dim = 1; dim <= SS_MAX_DIM; dim++) {
+        ss_checkpoint_t *cp = s_sample (dim, 9, 50 + dim);
+        size_t size;
+        uint8_t *v1 = s_encode_v1 (cp, &size);
+        memset (back, 0x55, sizeof *back);
+        assert_int_equal (ss_checkpoint_parse (v1, size, back), 0);
+        assert_true (s_same (cp, back));
+        assert_int_equal (back->target.count, 0);
+        assert_int_equal (back->target_round, 0);
+        assert_int_equal (ss_checkpoint_check (back, FLEET, AGENT, dim, 9, 0.0, 1.0), 0);
+        //  A version 1 file of a version 2 length (or the reverse) is bad
+        uint8_t *v2 = malloc (SS_CHECKPOINT_MAX_SIZE);
+        long n = ss_checkpoint_encode (cp, v2, SS_CHECKPOINT_MAX_SIZE);
+        s_put32 (v2 + 8, 1);
+        s_rehash (v2, (size_t) n);
+        assert_int_equal (s_parse (v2, (size_t) n), SS_CHECKPOINT_EFORMAT);
+        s_put32 (v1 + 8, 2);
+        s_rehash (v1, size);
+        assert_int_equal (s_parse (v1, size), SS_CHECKPOINT_EFORMAT);
+        //  Versions 0 and 3 are unknown
+        s_put32 (v1 + 8, 3);
+        assert_int_equal (s_parse (v1, size), SS_CHECKPOINT_EVERSION);
+        s_put32 (v1 + 8, 0);
+        assert_int_equal (s_parse (v1, size), SS_CHECKPOINT_EVERSION);
+        free (v2);
+        free (v1);
+        free (cp);
+    }
+    free (back);
+}
+
+//  Every truncation and every bit flip of a file with a target fails
+static void
+test_target_damage (void **state)
+{
+    (void) state;
+    uint32_t dims [] = { 1, 2, 3 };
+    for (size_t d = 0; d < 3; d++) {
+        ss_checkpoint_t *cp = s_sample (dims [d], 5, 60 + d);
+        s_add_target (cp, 3, 70 + d);
+        size_t size;
+        uint8_t *buf = s_encode (cp, &size);
+        for (size_t n = 0; n < size; n++) {
+            int rc = s_parse (buf, n);
+            assert_true (rc < 0);
+            assert_true (ss_checkpoint_is_bad (rc));
+        }
+        for (size_t bit = 0; bit < size * 8; bit++) {
+            buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+            int rc = s_parse (buf, size);
+            assert_true (rc < 0);
+            assert_true (ss_checkpoint_is_bad (rc));
+            buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+        }
+        assert_int_equal (s_parse (buf, size), 0);
+        free (buf);
+        free (cp);
+    }
+}
+
+//  Bad target values, each with its reason (rehashed); the writer refuses
+//  them too
+static void
+test_target_values (void **state)
+{
+    (void) state;
+    const uint32_t dim = 2, k = 5;
+    ss_checkpoint_t *cp = s_sample (dim, k, 80);
+    s_add_target (cp, 2, 81);
+    size_t size;
+    uint8_t *buf = s_encode (cp, &size);
+    uint8_t *bad = malloc (size);
+    size_t t = SS_CHECKPOINT_SIZE_V1 (dim, k) - SS_CHECKPOINT_HASH;
+    //  Component c's weight at t + 4 + 8 * c * (dim + 2), then means, std
+    size_t w0 = t + 4, m0 = w0 + 8, s0 = w0 + 8 * (dim + 1);
+    size_t w1 = w0 + 8 * (dim + 2), s1 = w1 + 8 * (dim + 1);
+    struct { size_t offset; double value; int rc; } values [] = {
+        { w0, 0.0, SS_CHECKPOINT_ERANGE },
+        { w0, -0.0, SS_CHECKPOINT_ERANGE },
+        { w1, -0.5, SS_CHECKPOINT_ERANGE },
+        { w0, NAN, SS_CHECKPOINT_ENONFINITE },
+        { w1, INFINITY, SS_CHECKPOINT_ENONFINITE },
+        { w0, 1e7, SS_CHECKPOINT_ERANGE },
+        { s0, 0.0, SS_CHECKPOINT_ERANGE },
+        { s1, -1e-3, SS_CHECKPOINT_ERANGE },
+        { s0, NAN, SS_CHECKPOINT_ENONFINITE },
+        { s1, -INFINITY, SS_CHECKPOINT_ENONFINITE },
+        { m0, NAN, SS_CHECKPOINT_ENONFINITE },
+        { m0 + 8, INFINITY, SS_CHECKPOINT_ENONFINITE },
+        { m0, -2e6, SS_CHECKPOINT_ERANGE },
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values [0]; i++) {
+        memcpy (bad, buf, size);
+        s_put_double (bad + values [i].offset, values [i].value);
+        s_rehash (bad, size);
+        assert_int_equal (s_parse (bad, size), values [i].rc);
+    }
+    //  Counts that do not match the length, or above the maximum
+    uint32_t counts [] = { 0, 1, 3, SS_MAX_COMPONENTS + 1, 0xffffffffu };
+    for (size_t i = 0; i < sizeof counts / sizeof counts [0]; i++) {
+        memcpy (bad, buf, size);
+        s_put32 (bad + t, counts [i]);
+        s_rehash (bad, size);
+        assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_EFORMAT);
+    }
+    //  A count above the maximum, with the length it would need
+    {
+        size_t n = SS_CHECKPOINT_SIZE_N (dim, k, SS_MAX_COMPONENTS + 1);
+        uint8_t *big = calloc (1, n);
+        memcpy (big, buf, t);
+        s_put32 (big + 12, (uint32_t) n);
+        s_put32 (big + t, SS_MAX_COMPONENTS + 1);
+        for (size_t j = t + 4; j + 8 <= n - 40; j += 8)
+            s_put_double (big + j, 0.5);
+        s_rehash (big, n);
+        assert_int_equal (s_parse (big, n), SS_CHECKPOINT_EFORMAT);
+        free (big);
+    }
+    //  The target's round after the checkpoint's
+    memcpy (bad, buf, size);
+    uint64_t after = (uint64_t) cp->round + 1;
+    for (int i = 0; i < 8; i++)
+        bad [size - SS_CHECKPOINT_HASH - 8 + i] = (uint8_t) (after >> (8 * i));
+    s_rehash (bad, size);
+    assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_ERANGE);
+
+    //  The writer refuses what the reader would
+    uint8_t *out = malloc (SS_CHECKPOINT_MAX_SIZE);
+    ss_checkpoint_t *wrong = malloc (sizeof *wrong);
+    *wrong = *cp; wrong->target.comp [1].weight = 0;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; wrong->target.comp [0].std = NAN;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; wrong->target.count = SS_MAX_COMPONENTS + 1;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; wrong->target.count = -1;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; wrong->target.count = 0;          //  no target, but a round
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; wrong->target_round = (uint64_t) cp->round + 1;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    assert_int_equal (errno, EINVAL);
+
+    //  Check: a mean outside the box
+    *wrong = *cp;
+    assert_int_equal (ss_checkpoint_check (wrong, FLEET, AGENT, dim, k, 0.0, 1.0), 0);
+    wrong->target.comp [1].mean [1] = 1.5;
+    assert_int_equal (ss_checkpoint_check (wrong, FLEET, AGENT, dim, k, 0.0, 1.0),
+                      SS_CHECKPOINT_EOUTSIDE);
+    wrong->target.comp [1].mean [1] = -0.01;
+    assert_int_equal (ss_checkpoint_check (wrong, FLEET, AGENT, dim, k, 0.0, 1.0),
+                      SS_CHECKPOINT_EOUTSIDE);
+    assert_int_equal (ss_checkpoint_check (wrong, FLEET, AGENT, dim, k, -1.0, 1.0), 0);
+
+    free (wrong);
+    free (out);
+    free (bad);
+    free (buf);
+    free (cp);
+}
+
 int
 main (void)
 {
@@ -774,6 +1048,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_foreign_file, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_missing_and_unreadable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_set_aside, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_target_round_trip, s_setup, s_teardown),
+        cmocka_unit_test (test_version_1),
+        cmocka_unit_test (test_target_damage),
+        cmocka_unit_test (test_target_values),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

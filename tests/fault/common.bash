@@ -37,7 +37,8 @@ for bin in "$AGENTD" "$SWARMSHAPE" "$INSPECT" "$HOSTILE" "$COORD"; do
 done
 
 #   Private ports: base..base+N-1, the coordinator at base+99
-BASE_PORT=$((20000 + RANDOM % 50 * 100))
+. "$SRC/tests/ports.bash"
+BASE_PORT=$(free_ports 100) || fail "no free ports"
 FLEET=$TMP/fleet.zpl
 cat > "$FLEET" <<EOT
 fleet

@@ -38,5 +38,6 @@ wait_for () {
     done
 }
 
-BASE=$((23000 + RANDOM % 2000))
-CPORT=$((21000 + RANDOM % 2000))
+. "$(dirname "${BASH_SOURCE[0]}")/../ports.bash"
+BASE=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
+CPORT=$((BASE + 99))

@@ -19,8 +19,9 @@ fail () { echo "FAIL: $*" >&2; exit 1; }
 [ -x "$AGENTD" ] || fail "no $AGENTD"
 [ -x "$SWARMSHAPE" ] || fail "no $SWARMSHAPE"
 
-BASE_PORT=$((17000 + RANDOM % 1000 * 2))
-COORD_PORT=$((19000 + RANDOM % 1000))
+. "$(dirname "$0")/../ports.bash"
+BASE_PORT=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
+COORD_PORT=$((BASE_PORT + 99))
 
 write_fleet () {    #   FILE ROUNDS
     cat > "$1" <<EOF

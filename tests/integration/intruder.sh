@@ -20,7 +20,8 @@ trap cleanup EXIT
 fail () { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 pass () { echo "ok: $*"; }
 
-PORT=$((18000 + RANDOM % 1900))
+. "$(dirname "$0")/../ports.bash"
+PORT=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
 cat > "$T/fleet.zpl" <<ZPL
 fleet
     faults                      # no deadline may fire under a loaded

@@ -3,6 +3,7 @@
 #   mid-run, SIGTERM to launch, and the coordinator's command line.
 #   Every wait is bounded; leftovers are killed on exit.
 set -u
+. "$(dirname "$0")/../ports.bash"
 B=$(cd "${1:?usage: launch.sh BUILD_DIR}" && pwd)
 SS=$B/cli/swarmshape
 COORD=$B/coordinator/coordinator
@@ -22,7 +23,8 @@ pass () { echo "ok: $*"; }
 
 #   fleet NAME ROUNDS [EXTRA LINES]: a 20-agent ring on private ports
 fleet () {
-    local port=$((18000 + RANDOM % 1900))
+    local port
+    port=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
     cat > "$T/$1.zpl" <<ZPL
 fleet
     faults                      # no deadline may fire under a loaded

@@ -1012,6 +1012,8 @@ s_resume (agentd_t *self)
     self->round = (uint64_t) cp.round;
     self->epoch = cp.epoch;
     self->counters [SS_CTR_TARGETS] = cp.targets;
+    if (cp.target.count > 0)
+        self->counters [SS_CTR_TARGET_ROUND] = cp.target_round;
     self->counters [SS_CTR_RESUMED] = 1;
     s_enter_epoch (self, &self->cur, cp.epoch < UINT64_MAX? cp.epoch + 1: cp.epoch,
                    "restart");

@@ -84,6 +84,7 @@ typedef struct {
     bool lost;              //  declared lost: silent for lost_after_ms
     int64_t hi;             //  highest round it reported to us, -1 none
     int64_t pos_round;      //  round of pos (its last known position), -1 x0
+    double target_resent;   //  s_now of the last target sent to it alone
 } member_t;
 
 typedef struct {
@@ -643,6 +644,40 @@ s_flush (coord_t *self, bool caught_up)
     }
 }
 
+//  An agent past the latest target's switch round that has not applied it
+//  (restarted while the target was still pending, or it missed the
+//  announcement): announce it again to that agent alone, at most once a
+//  second; the agent applies it at once and counts it late
+static void
+s_resend_target (coord_t *self, int id, zframe_t *route, const ss_report_t *rep,
+                 double now)
+{
+    if (self->n_targets == 0 || rep->n_counters <= SS_CTR_TARGET_ROUND)
+        return;
+    const target_t *last = &self->targets [self->n_targets - 1];
+    member_t *member = &self->members [id];
+    if (rep->hdr.round <= last->switch_round
+    ||  rep->counters [SS_CTR_TARGET_ROUND] >= last->switch_round
+    ||  now - member->target_resent < 1.0)
+        return;
+    ss_target_t target = {
+        .switch_round = last->switch_round, .dim = (uint32_t) self->d,
+        .mixture = last->mixture
+    };
+    s_header (self, &target.hdr, SS_MSG_TARGET);
+    uint8_t *data;
+    size_t size;
+    if (ss_target_encode (&target, &data, &size) == 0) {
+        s_send_to (self, route, data, size, NULL);
+        free (data);
+        member->target_resent = now;
+        fprintf (stderr, "coordinator: agent %d reports round %llu without target %d "
+                         "(switch round %llu): sent it again\n", id,
+                 (unsigned long long) rep->hdr.round, self->n_targets,
+                 (unsigned long long) last->switch_round);
+    }
+}
+
 static void
 s_on_report (coord_t *self, zframe_t *route, zframe_t *frame)
 {
@@ -692,6 +727,7 @@ s_on_report (coord_t *self, zframe_t *route, zframe_t *frame)
                          "coordinator knows %d: rows score against the targets it knows\n",
                  id, (unsigned long long) rep.counters [SS_CTR_TARGETS], self->n_targets);
     }
+    s_resend_target (self, id, route, &rep, now);
     if (k <= self->last_round) {
         //  Its row is written: counted, and its position kept if newest
         self->late++;

@@ -12,27 +12,12 @@ N=10
 ROUNDS=3000
 EVERY=10
 VICTIM=3
-cat > "$T/f.zpl" <<ZPL
-fleet
-    name = agentlost
-    rounds = $ROUNDS
-    graph
-        kind = ring
-        degree = 4
-    agents
-        count = $N
-        base_port = $BASE
-    coordinator
-        endpoint = tcp://127.0.0.1:$CPORT
-        report_every = $EVERY
-    security
-        keys = keys
+fleet_file agentlost <<'ZPL'
     faults
         heartbeat_ms = 100
         round_timeout_ms = 500
         lost_after_ms = 1500
 ZPL
-timeout 60 "$SS" keygen "$T/f.zpl" > /dev/null 2>&1 || fail "keygen"
 
 OUT=$T/run
 "$COORD" --fleet "$T/f.zpl" --out "$OUT" 2> "$T/coord.err" &

@@ -280,3 +280,21 @@ baseline () {
     DIS_MAX=$(awk -v b="$BASE_DIS" 'BEGIN { print (5 * b > 0.05? 5 * b: 0.05) }')
     note "baseline: $BASE"
 }
+
+#   inject_target: `swarmshape target` of one Gaussian at the centre (std
+#   0.12) into the running fleet; prints the switch round it announced
+inject_target () {
+    cat > "$TMP/newtarget.zpl" <<'ZPL'
+target
+    component
+        weight = 1
+        mean = "0.5 0.5"
+        std = 0.12
+ZPL
+    timeout 10 "$SWARMSHAPE" target "$FLEET" "$TMP/newtarget.zpl" > "$TMP/target.out" 2>&1 \
+        || fail "swarmshape target: $(cat "$TMP/target.out")"
+    local r
+    r=$(sed -n 's/^target switches at round \([0-9]*\)$/\1/p' "$TMP/target.out")
+    [ -n "$r" ] || fail "no switch round: $(cat "$TMP/target.out")"
+    echo "$r"
+}

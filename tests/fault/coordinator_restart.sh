@@ -12,26 +12,11 @@
 N=10
 ROUNDS=4000
 EVERY=10
-cat > "$T/f.zpl" <<ZPL
-fleet
+fleet_file corestart <<'ZPL'
     faults                      # no deadline may fire under a loaded
         round_timeout_ms = 600000   # (sanitizer) build: this run is
         lost_after_ms = 1200000     # compared with sim to round-off
-    name = corestart
-    rounds = $ROUNDS
-    graph
-        kind = ring
-        degree = 4
-    agents
-        count = $N
-        base_port = $BASE
-    coordinator
-        endpoint = tcp://127.0.0.1:$CPORT
-        report_every = $EVERY
-    security
-        keys = keys
 ZPL
-timeout 60 "$SS" keygen "$T/f.zpl" > /dev/null 2>&1 || fail "keygen"
 timeout 120 "$SS" sim "$T/f.zpl" --out "$T/sim" --quiet || fail "sim"
 
 OUT=$T/run

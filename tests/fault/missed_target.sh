@@ -10,21 +10,11 @@
 #   Usage: missed_target.sh BUILD_DIR
 ROUNDS=${ROUNDS:-1500}
 source "$(dirname "$0")/common.bash"
-cat > "$TMP/newtarget.zpl" <<'ZPL'
-target
-    component
-        weight = 1
-        mean = "0.5 0.5"
-        std = 0.12
-ZPL
 start_coord run "${FAULTS[@]}"
 start_fleet run "${FAULTS[@]}"
 wait_round run 5 100 120
 kill9 run 5
-timeout 10 "$SWARMSHAPE" target "$FLEET" "$TMP/newtarget.zpl" > "$TMP/target.out" 2>&1 \
-    || fail "swarmshape target: $(cat "$TMP/target.out")"
-R=$(sed -n 's/^target switches at round \([0-9]*\)$/\1/p' "$TMP/target.out")
-[ -n "$R" ] || fail "no switch round: $(cat "$TMP/target.out")"
+R=$(inject_target) || fail "no target injected"
 note "agent 5 killed; target switches at round $R"
 wait_round run 4 $((R + 30)) 120
 start_agent run 5 "${FAULTS[@]}"

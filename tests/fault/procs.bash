@@ -5,6 +5,9 @@
 #   (agents) and CPORT (coordinator), and two bounded waits:
 #     finish PID SECONDS     wait for PID at most SECONDS (then kill it); its status
 #     wait_for SECONDS CMD.. until CMD succeeds, at most SECONDS
+#   and fleet_file NAME: writes $T/f.zpl, a ring of N agents on those ports
+#   reporting every EVERY rounds for ROUNDS rounds, with the `faults`
+#   section read from stdin, and generates its keys
 set -u
 B=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 SS=$B/cli/swarmshape
@@ -41,3 +44,26 @@ wait_for () {
 . "$(dirname "${BASH_SOURCE[0]}")/../ports.bash"
 BASE=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
 CPORT=$((BASE + 99))
+
+fleet_file () {
+    {
+        echo "fleet"
+        echo "    name = $1"
+        echo "    rounds = $ROUNDS"
+        cat
+        cat <<ZPL
+    graph
+        kind = ring
+        degree = 4
+    agents
+        count = $N
+        base_port = $BASE
+    coordinator
+        endpoint = tcp://127.0.0.1:$CPORT
+        report_every = $EVERY
+    security
+        keys = keys
+ZPL
+    } > "$T/f.zpl"
+    timeout 60 "$SS" keygen "$T/f.zpl" > /dev/null 2>&1 || fail "keygen"
+}

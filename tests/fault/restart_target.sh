@@ -8,20 +8,10 @@
 #   Usage: restart_target.sh BUILD_DIR
 ROUNDS=${ROUNDS:-1500}
 source "$(dirname "$0")/common.bash"
-cat > "$TMP/newtarget.zpl" <<'ZPL'
-target
-    component
-        weight = 1
-        mean = "0.5 0.5"
-        std = 0.12
-ZPL
 start_coord run "${FAULTS[@]}"
 start_fleet run "${FAULTS[@]}"
 wait_round run 5 100 120
-timeout 10 "$SWARMSHAPE" target "$FLEET" "$TMP/newtarget.zpl" > "$TMP/target.out" 2>&1 \
-    || fail "swarmshape target: $(cat "$TMP/target.out")"
-R=$(sed -n 's/^target switches at round \([0-9]*\)$/\1/p' "$TMP/target.out")
-[ -n "$R" ] || fail "no switch round: $(cat "$TMP/target.out")"
+R=$(inject_target) || fail "no target injected"
 note "target switches at round $R"
 wait_round run 5 $((R + 30)) 120
 APPLIED=$(sed -n 's/.*new target (1 components) in force from round \([0-9]*\).*/\1/p' \

@@ -10,7 +10,6 @@
 #include "ss_hypergrad.h"
 #include "ss_lower.h"
 
-#define SS_SCORE_TOL 1e-10
 
 struct ss_sim_t {
     const ss_fleet_t *fleet;
@@ -28,6 +27,7 @@ struct ss_sim_t {
     double *theta_star;         //  K: warm start of exact solves
     double *theta_score;        //  K: warm start of scoring
     ss_neighbour_t *nbrs;       //  scratch, max degree
+    int64_t *out, *in;          //  K: one link's mass (scratch)
 };
 
 ss_sim_t *
@@ -62,9 +62,11 @@ ss_sim_new (const ss_fleet_t *fleet, bool centralized, char *err,
     self->theta_star = calloc ((size_t) K, sizeof (double));
     self->theta_score = calloc ((size_t) K, sizeof (double));
     self->nbrs = calloc ((size_t) n, sizeof (ss_neighbour_t));
+    self->out = calloc ((size_t) K, sizeof (int64_t));
+    self->in = calloc ((size_t) K, sizeof (int64_t));
     if (!self->work || !self->cur || !self->next || !self->store || !self->x
     ||  !self->x0 || !self->grad || !self->theta_star || !self->theta_score
-    ||  !self->nbrs) {
+    ||  !self->nbrs || !self->out || !self->in) {
         snprintf (err, err_size, "out of memory for %d agents", n);
         ss_sim_destroy (&self);
         return NULL;
@@ -77,8 +79,7 @@ ss_sim_new (const ss_fleet_t *fleet, bool centralized, char *err,
         self->cur [i].s = base + K;
         self->next [i].theta = base + 2 * K;
         self->next [i].s = base + 3 * K;
-        ss_round_init (self->problem, &self->cur [i], self->x0 + (size_t) i * d,
-                       ss_graph_degree (self->graph, i));
+        ss_round_init (self->problem, &self->cur [i], self->x0 + (size_t) i * d);
     }
     return self;
 }
@@ -100,6 +101,8 @@ ss_sim_destroy (ss_sim_t **self_p)
         free (self->theta_star);
         free (self->theta_score);
         free (self->nbrs);
+        free (self->out);
+        free (self->in);
         free (self);
         *self_p = NULL;
     }
@@ -126,6 +129,33 @@ s_step_centralized (ss_sim_t *self)
     return worst;
 }
 
+//  One agent's round, as agentd runs it when every message is on time:
+//  neighbours in ascending id order with their round-k thetas, and the net
+//  tracker mass of the round, sum_j m_ji - sum_j m_ij, each mass quantised
+//  by its sender exactly as agentd's ss_peers does (integer sums: the same
+//  bits whatever the order)
+static double
+s_step_agent (ss_sim_t *self, int i, int64_t *net)
+{
+    const ss_problem_t *P = self->problem;
+    const int K = self->K;
+    int deg = ss_graph_degree (self->graph, i);
+    const int *row = ss_graph_neighbours (self->graph, i);
+    uint64_t *sum = (uint64_t *) net;
+    memset (sum, 0, (size_t) K * sizeof (uint64_t));
+    for (int r = 0; r < deg; r++) {
+        int j = row [r];
+        double w = ss_round_weight (deg, ss_graph_degree (self->graph, j));
+        self->nbrs [r] = (ss_neighbour_t) { .theta = self->cur [j].theta, .weight = w };
+        ss_round_mass (P, &self->cur [i], w, self->out);
+        ss_round_mass (P, &self->cur [j], w, self->in);
+        for (int k = 0; k < K; k++)
+            sum [k] += (uint64_t) self->in [k] - (uint64_t) self->out [k];
+    }
+    return ss_round_step (P, &self->cur [i], self->nbrs, deg, net,
+                          &self->next [i], self->work);
+}
+
 double
 ss_sim_step (ss_sim_t *self)
 {
@@ -133,18 +163,9 @@ ss_sim_step (ss_sim_t *self)
     if (self->centralized)
         worst = s_step_centralized (self);
     else {
+        int64_t net [SS_MAX_K];
         for (int i = 0; i < self->n; i++) {
-            int deg = ss_graph_degree (self->graph, i);
-            const int *row = ss_graph_neighbours (self->graph, i);
-            for (int r = 0; r < deg; r++) {
-                const ss_agent_t *nb = &self->cur [row [r]];
-                self->nbrs [r] = (ss_neighbour_t) {
-                    .theta = nb->theta, .s = nb->s, .degree = nb->degree
-                };
-            }
-            double step = ss_round_step (self->problem, &self->cur [i],
-                                         self->nbrs, deg, &self->next [i],
-                                         self->work);
+            double step = s_step_agent (self, i, net);
             if (step > worst)
                 worst = step;
         }
@@ -160,37 +181,7 @@ ss_sim_step (ss_sim_t *self)
 }
 
 void
-ss_score_state (const ss_problem_t *P, int n, const double *x,
-                const double *x0, const double *theta, const double *s,
-                size_t stride, double *theta_warm, double *grad,
-                ss_work_t *w, ss_sim_score_t *score)
-{
-    const int K = P->K;
-    score->grad = ss_hypergrad (P, x, x0, n, theta_warm, SS_SCORE_TOL, grad, w);
-    score->J = ss_objective (P, x, x0, n, theta_warm, SS_SCORE_TOL,
-                             &score->kl, w);
-    double mean [SS_MAX_K] = { 0 }, smean [SS_MAX_K] = { 0 }, sigma [SS_MAX_K];
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < K; k++) {
-            mean [k] += theta [(size_t) i * stride + k] / n;
-            smean [k] += s [(size_t) i * stride + k] / n;
-        }
-    score->disagreement = 0;
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < K; k++) {
-            double gap = fabs (theta [(size_t) i * stride + k] - mean [k]);
-            if (gap > score->disagreement)
-                score->disagreement = gap;
-        }
-    ss_footprint_aggregate (P, x, n, sigma);
-    score->bias = 0;
-    for (int k = 0; k < K; k++)
-        if (fabs (smean [k] - sigma [k]) > score->bias)
-            score->bias = fabs (smean [k] - sigma [k]);
-}
-
-void
-ss_sim_score (ss_sim_t *self, ss_sim_score_t *score)
+ss_sim_score (ss_sim_t *self, ss_score_t *score)
 {
     //  cur[i].theta and cur[i].s sit 4K apart from agent to agent (ss_sim_new)
     ss_score_state (self->problem, self->n, self->x, self->x0,
@@ -257,7 +248,7 @@ ss_sim_run (const ss_fleet_t *fleet, const char *out_dir,
     if (progress < every)
         progress = every;
     double start = s_now ();
-    ss_sim_score_t first, score;
+    ss_score_t first, score;
     ss_sim_score (self, &first);
     score = first;
     double step = 0;

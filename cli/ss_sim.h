@@ -13,13 +13,12 @@
 #include "ss_expfam.h"
 #include "ss_round.h"
 #include "ss_runlog.h"
+#include "ss_score.h"
 
 typedef struct ss_sim_t ss_sim_t;
 
-//  Exact measures of the fleet's current state
-typedef struct {
-    double J, kl, disagreement, grad, bias;
-} ss_sim_score_t;
+//  Exact measures of the fleet's current state (core/ss_score.h)
+typedef ss_score_t ss_sim_score_t;
 
 //  A sim of the fleet at round 0; NULL and a line in err on failure
 ss_sim_t *ss_sim_new (const ss_fleet_t *fleet, bool centralized, char *err,
@@ -30,15 +29,6 @@ void ss_sim_destroy (ss_sim_t **self_p);
 double ss_sim_step (ss_sim_t *self);
 //  Score the current positions exactly (lower level to 1e-10)
 void ss_sim_score (ss_sim_t *self, ss_sim_score_t *score);
-
-//  The same measures of any fleet state: n agents' positions x and anchors
-//  x0 (n x d), theta and s of agent i at theta + i*stride, s + i*stride
-//  (K each). theta_warm (K) is the warm start of the exact solves (in/out),
-//  grad (n x d) scratch. sim and the coordinator both score with this.
-void ss_score_state (const ss_problem_t *P, int n, const double *x,
-                     const double *x0, const double *theta, const double *s,
-                     size_t stride, double *theta_warm, double *grad,
-                     ss_work_t *w, ss_sim_score_t *score);
 
 int64_t ss_sim_round (ss_sim_t *self);
 //  Agent i's state (x, theta, s of the current round)

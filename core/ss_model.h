@@ -15,6 +15,7 @@
 #define SS_MAX_K          1024   //  features (m^d), bounds every wire array
 #define SS_MAX_G          (1 << 18) //  quadrature nodes (n_q^d)
 #define SS_MAX_COMPONENTS 16     //  target mixture terms
+#define SS_MAX_GRID       32768  //  grid targets: levels on at most this many nodes
 
 typedef struct {
     int dim;                //  d                           [2]
@@ -36,10 +37,15 @@ typedef struct {
     double std;
 } ss_component_t;
 
-//  Target: an isotropic Gaussian mixture on D
+//  Target: an isotropic Gaussian mixture on D, or a grid of levels on the
+//  quadrature nodes (an image target: q_g proportional to level[g], first
+//  coordinate fastest, cells = nq^d), or both (the grid wins). A struct
+//  with cells = 0 is a plain mixture.
 typedef struct {
     int count;
     ss_component_t comp[SS_MAX_COMPONENTS];
+    int cells;                      //  0: no grid
+    uint8_t level[SS_MAX_GRID];
 } ss_mixture_t;
 
 //  Fill a model with model.md's defaults

@@ -1,7 +1,8 @@
 /*  ss_round: one synchronous round of the distributed bilevel algorithm at
     one agent. Pure: the result depends only on the arguments, in the order
-    they are given. sim and agentd pass neighbours in ascending id order, so
-    their sums are the same sums and their positions agree bit for bit.
+    they are given. sim and agentd pass neighbours in ascending id order
+    and the same integer net mass, so their sums are the same sums and
+    their positions agree bit for bit.
 */
 
 #include <math.h>
@@ -16,9 +17,20 @@ ss_round_weight (int deg_i, int deg_j)
     return 1.0 / (1.0 + (deg_i > deg_j? deg_i: deg_j));
 }
 
+int64_t
+ss_mass_quantize (double value)
+{
+    return (int64_t) llrint (ldexp (value, SS_MASS_BITS));
+}
+
+double
+ss_mass_value (int64_t q)
+{
+    return ldexp ((double) q, -SS_MASS_BITS);
+}
+
 void
-ss_round_init (const ss_problem_t *P, ss_agent_t *self, const double *x0,
-               int degree)
+ss_round_init (const ss_problem_t *P, ss_agent_t *self, const double *x0)
 {
     memset (self->x, 0, sizeof (self->x));
     memset (self->x0, 0, sizeof (self->x0));
@@ -26,8 +38,30 @@ ss_round_init (const ss_problem_t *P, ss_agent_t *self, const double *x0,
     memcpy (self->x0, x0, (size_t) P->d * sizeof (double));
     memset (self->theta, 0, (size_t) P->K * sizeof (double));
     ss_footprint (P, x0, self->s);
-    self->degree = degree;
     self->hold = false;
+    self->clamped = false;
+}
+
+void
+ss_round_mass (const ss_problem_t *P, const ss_agent_t *self, double weight,
+               int64_t *out)
+{
+    for (int k = 0; k < P->K; k++)
+        out [k] = ss_mass_quantize (weight * self->s [k]);
+}
+
+//  Clamp v into [-bound, bound]; true if it had to
+static bool
+s_clamp (double *v, double bound)
+{
+    if (*v > bound)
+        *v = bound;
+    else
+    if (*v < -bound)
+        *v = -bound;
+    else
+        return false;
+    return true;
 }
 
 double
@@ -58,8 +92,8 @@ ss_round_move (const ss_problem_t *P, const double *x, const double *x0,
 
 double
 ss_round_step (const ss_problem_t *P, const ss_agent_t *self,
-               const ss_neighbour_t *nbrs, int n_nbrs, ss_agent_t *next,
-               ss_work_t *w)
+               const ss_neighbour_t *nbrs, int n_nbrs, const int64_t *net,
+               ss_agent_t *next, ss_work_t *w)
 {
     const int K = P->K;
     const double gamma = P->model.gamma, rho = P->model.rho;
@@ -75,30 +109,31 @@ ss_round_step (const ss_problem_t *P, const ss_agent_t *self,
             step = 0;           //  H not positive definite: stand still
     }
     memcpy (next->x0, self->x0, sizeof (self->x0));
-    next->degree = self->degree;
     next->hold = false;
+    next->clamped = false;
 
-    //  2. fast step and 3. tracking, with Metropolis weights
+    //  2. fast step, with the neighbours' thetas (ours where one is missing)
     double w_self = 1.0;
     for (int j = 0; j < n_nbrs; j++)
-        w_self -= ss_round_weight (self->degree, nbrs [j].degree);
-    for (int k = 0; k < K; k++) {
+        w_self -= nbrs [j].weight;
+    for (int k = 0; k < K; k++)
         next->theta [k] = w_self * self->theta [k];
-        next->s [k] = w_self * self->s [k];
-    }
     for (int j = 0; j < n_nbrs; j++) {
-        double wij = ss_round_weight (self->degree, nbrs [j].degree);
-        for (int k = 0; k < K; k++) {
-            next->theta [k] += wij * nbrs [j].theta [k];
-            next->s [k] += wij * nbrs [j].s [k];
-        }
+        const double *theta = nbrs [j].theta? nbrs [j].theta: self->theta;
+        for (int k = 0; k < K; k++)
+            next->theta [k] += nbrs [j].weight * theta [k];
     }
+    //  3. tracking: the round's net mass, then the footprint's change
     double *psi_old = w->tmp, *psi_new = w->tmp2;
     ss_footprint (P, self->x, psi_old);
     ss_footprint (P, next->x, psi_new);
     for (int k = 0; k < K; k++) {
         next->theta [k] -= gamma * (w->E [k] + rho * self->theta [k] - self->s [k]);
+        next->s [k] = self->s [k] + ss_mass_value (net [k]);
         next->s [k] += psi_new [k] - psi_old [k];
+        if (s_clamp (&next->theta [k], SS_ROUND_MAX_THETA)
+        |   s_clamp (&next->s [k], SS_ROUND_MAX_S))
+            next->clamped = true;
     }
     return step;
 }

@@ -1,9 +1,10 @@
 /*  ss_proto: encoders and decoders of the swarmshape wire protocol.
 
-    Encoding goes through msgpack-c's packer into an sbuffer, which we hand
-    to the caller. Before packing, every encoder runs the same checks as
-    the decoder (lengths, ranges, finiteness), so what we send is what a
-    peer accepts.
+    Encoding goes through msgpack-c's packer into a buffer: the caller's
+    (a fixed buffer: the `_into` encoders, which allocate nothing) or an
+    sbuffer handed to the caller. Before packing, every encoder runs the
+    same checks as the decoder (lengths, ranges, finiteness), so what we
+    send is what a peer accepts.
 
     Decoding is a hand-written cursor over (data, size). It reads exactly
     the schema of one message: an outer array, then each field in order,
@@ -14,7 +15,7 @@
     accepts every msgpack int/uint encoding (so a peer may pack compactly
     or not); where a double is expected it accepts float64, float32 and
     integers. Containers, nil, bool, str, bin and ext where a scalar is
-    expected are ETYPE.
+    expected are ETYPE; a grid is a msgpack bin (str is ETYPE there).
 
     Order of checks on the outer array: its length must be at least 6
     (the header), then version and type are checked, and only then the
@@ -22,8 +23,8 @@
     reported as "wrong version", not as "wrong length".
 
     Length fields that an array already carries (k, n_counters, the
-    number of mixture components) are not on the wire; dim is, because
-    several arrays (x, x0, every mean) must agree with it.
+    number of mixture components, the grid's size) are not on the wire;
+    dim is, because several arrays (x, x0, every mean) must agree with it.
 */
 #include <assert.h>
 #include <math.h>
@@ -34,14 +35,14 @@
 #include "ss_proto.h"
 
 #define SS_HEADER_FIELDS    6
-#define SS_ESTIMATE_FIELDS  (SS_HEADER_FIELDS + 3)  //  degree, theta, s
-#define SS_HEARTBEAT_FIELDS (SS_HEADER_FIELDS + 2)  //  degree, state
+#define SS_ESTIMATE_FIELDS  (SS_HEADER_FIELDS + 3)  //  degree, theta, mass
+#define SS_HEARTBEAT_FIELDS (SS_HEADER_FIELDS + 3)  //  degree, state, want
 #define SS_REPORT_FIELDS    (SS_HEADER_FIELDS + 7)  //  dim x x0 step theta s counters
-#define SS_TARGET_FIELDS    (SS_HEADER_FIELDS + 3)  //  switch_round, dim, mixture
+#define SS_TARGET_FIELDS    (SS_HEADER_FIELDS + 4)  //  switch_round, dim, mixture, grid
 #define SS_CONTROL_FIELDS   (SS_HEADER_FIELDS + 2)  //  command, arg
 #define SS_COMPONENT_FIELDS 3                       //  weight, mean, std
 
-#define SS_HEARTBEAT_MAX_STATE 1
+#define SS_HEARTBEAT_MAX_STATE SS_STATE_STOPPING
 
 //  --------------------------------------------------------------------------
 //  Checks shared by encoders and decoders
@@ -81,10 +82,7 @@ s_check_estimate (const ss_estimate_t *msg)
 {
     if (msg->k < 1 || msg->k > SS_MAX_K)
         return SS_PROTO_ELENGTH;
-    int rc = s_check_doubles (msg->theta, msg->k);
-    if (rc == 0)
-        rc = s_check_doubles (msg->s, msg->k);
-    return rc;
+    return s_check_doubles (msg->theta, msg->k);
 }
 
 static int
@@ -127,10 +125,13 @@ s_check_target (const ss_target_t *msg)
 {
     if (msg->dim < 1 || msg->dim > SS_MAX_DIM)
         return SS_PROTO_ERANGE;
-    if (msg->mixture.count < 1 || msg->mixture.count > SS_MAX_COMPONENTS)
+    const ss_mixture_t *mix = &msg->mixture;
+    if (mix->count < 0 || mix->count > SS_MAX_COMPONENTS
+    ||  mix->cells < 0 || mix->cells > SS_PROTO_MAX_GRID
+    ||  (mix->count == 0 && mix->cells == 0))
         return SS_PROTO_ELENGTH;
-    for (int i = 0; i < msg->mixture.count; i++) {
-        const ss_component_t *comp = &msg->mixture.comp [i];
+    for (int i = 0; i < mix->count; i++) {
+        const ss_component_t *comp = &mix->comp [i];
         int rc = s_check_positive (comp->weight);
         if (rc == 0)
             rc = s_check_doubles (comp->mean, msg->dim);
@@ -150,20 +151,40 @@ s_check_control (const ss_control_t *msg)
 }
 
 //  --------------------------------------------------------------------------
-//  Encoding
+//  Encoding: one packer over a sink, the caller's fixed buffer or an sbuffer
 
 typedef struct {
+    uint8_t *buf;               //  fixed buffer (NULL: the sbuffer)
+    size_t cap, used;
     msgpack_sbuffer sbuf;
     msgpack_packer pk;
     int failed;                 //  sticky: any packer call failed
 } s_encoder_t;
 
-static void
-s_encoder_init (s_encoder_t *self)
+static int
+s_fixed_write (void *data, const char *bytes, size_t len)
 {
-    msgpack_sbuffer_init (&self->sbuf);
-    msgpack_packer_init (&self->pk, &self->sbuf, msgpack_sbuffer_write);
+    s_encoder_t *self = (s_encoder_t *) data;
+    if (self->cap - self->used < len)
+        return -1;
+    memcpy (self->buf + self->used, bytes, len);
+    self->used += len;
+    return 0;
+}
+
+static void
+s_encoder_init (s_encoder_t *self, uint8_t *buf, size_t cap)
+{
+    self->buf = buf;
+    self->cap = cap;
+    self->used = 0;
     self->failed = 0;
+    if (buf)
+        msgpack_packer_init (&self->pk, self, s_fixed_write);
+    else {
+        msgpack_sbuffer_init (&self->sbuf);
+        msgpack_packer_init (&self->pk, &self->sbuf, msgpack_sbuffer_write);
+    }
 }
 
 static void
@@ -195,6 +216,21 @@ s_pack_doubles (s_encoder_t *self, const double *values, size_t count)
         s_pack_double (self, values [i]);
 }
 
+static void
+s_pack_uints (s_encoder_t *self, const uint64_t *values, size_t count)
+{
+    s_pack_array (self, count);
+    for (size_t i = 0; i < count; i++)
+        s_pack_uint (self, values [i]);
+}
+
+static void
+s_pack_bin (s_encoder_t *self, const uint8_t *bytes, size_t len)
+{
+    if (msgpack_pack_bin_with_body (&self->pk, bytes, len))
+        self->failed = 1;
+}
+
 //  Outer array and header; version and type are the encoder's, not the
 //  caller's, so a caller need not fill them.
 static void
@@ -210,114 +246,134 @@ s_pack_header (s_encoder_t *self, size_t fields, uint32_t type,
     s_pack_uint (self, hdr->sender);
 }
 
-//  Hand the buffer to the caller, or free it and return an error
+//  0 and the frame's size, or an error (an sbuffer is freed on error)
 static int
-s_encoder_finish (s_encoder_t *self, uint8_t **data, size_t *size)
+s_encoder_size (s_encoder_t *self, size_t *size)
 {
-    int rc = 0;
-    if (self->failed)
-        rc = SS_PROTO_ENOMEM;
-    else
-    if (self->sbuf.size > SS_PROTO_MAX_FRAME)
-        rc = SS_PROTO_ETOOBIG;
-    if (rc) {
+    size_t used = self->buf? self->used: self->sbuf.size;
+    int rc = self->failed? SS_PROTO_ENOMEM
+           : used > SS_PROTO_MAX_FRAME? SS_PROTO_ETOOBIG: 0;
+    if (rc && !self->buf)
         msgpack_sbuffer_destroy (&self->sbuf);
-        return rc;
-    }
-    *size = self->sbuf.size;
-    *data = (uint8_t *) msgpack_sbuffer_release (&self->sbuf);
-    return 0;
+    if (rc == 0)
+        *size = used;
+    return rc;
 }
 
-int
-ss_estimate_encode (const ss_estimate_t *msg, uint8_t **data, size_t *size)
+//  Hand the sbuffer to the caller, or free it and return an error
+static int
+s_encoder_release (s_encoder_t *self, uint8_t **data, size_t *size)
 {
-    assert (msg && data && size);
-    int rc = s_check_estimate (msg);
-    if (rc)
-        return rc;
-    s_encoder_t enc;
-    s_encoder_init (&enc);
-    s_pack_header (&enc, SS_ESTIMATE_FIELDS, SS_MSG_ESTIMATE, &msg->hdr);
-    s_pack_uint (&enc, msg->degree);
-    s_pack_doubles (&enc, msg->theta, msg->k);
-    s_pack_doubles (&enc, msg->s, msg->k);
-    return s_encoder_finish (&enc, data, size);
+    int rc = s_encoder_size (self, size);
+    if (rc == 0)
+        *data = (uint8_t *) msgpack_sbuffer_release (&self->sbuf);
+    return rc;
 }
 
-int
-ss_heartbeat_encode (const ss_heartbeat_t *msg, uint8_t **data, size_t *size)
+//  The body of each message, packed by one function per type
+static void
+s_pack_estimate (s_encoder_t *enc, const ss_estimate_t *msg)
 {
-    assert (msg && data && size);
-    int rc = s_check_heartbeat (msg);
-    if (rc)
-        return rc;
-    s_encoder_t enc;
-    s_encoder_init (&enc);
-    s_pack_header (&enc, SS_HEARTBEAT_FIELDS, SS_MSG_HEARTBEAT, &msg->hdr);
-    s_pack_uint (&enc, msg->degree);
-    s_pack_uint (&enc, msg->state);
-    return s_encoder_finish (&enc, data, size);
+    s_pack_header (enc, SS_ESTIMATE_FIELDS, SS_MSG_ESTIMATE, &msg->hdr);
+    s_pack_uint (enc, msg->degree);
+    s_pack_doubles (enc, msg->theta, msg->k);
+    s_pack_uints (enc, msg->mass, msg->k);
 }
 
-int
-ss_report_encode (const ss_report_t *msg, uint8_t **data, size_t *size)
+static void
+s_pack_heartbeat (s_encoder_t *enc, const ss_heartbeat_t *msg)
 {
-    assert (msg && data && size);
-    int rc = s_check_report (msg);
-    if (rc)
-        return rc;
-    s_encoder_t enc;
-    s_encoder_init (&enc);
-    s_pack_header (&enc, SS_REPORT_FIELDS, SS_MSG_REPORT, &msg->hdr);
-    s_pack_uint (&enc, msg->dim);
-    s_pack_doubles (&enc, msg->x, msg->dim);
-    s_pack_doubles (&enc, msg->x0, msg->dim);
-    s_pack_double (&enc, msg->step);
-    s_pack_doubles (&enc, msg->theta, msg->k);
-    s_pack_doubles (&enc, msg->s, msg->k);
-    s_pack_array (&enc, msg->n_counters);
-    for (uint32_t i = 0; i < msg->n_counters; i++)
-        s_pack_uint (&enc, msg->counters [i]);
-    return s_encoder_finish (&enc, data, size);
+    s_pack_header (enc, SS_HEARTBEAT_FIELDS, SS_MSG_HEARTBEAT, &msg->hdr);
+    s_pack_uint (enc, msg->degree);
+    s_pack_uint (enc, msg->state);
+    s_pack_uint (enc, msg->want);
 }
 
-int
-ss_target_encode (const ss_target_t *msg, uint8_t **data, size_t *size)
+static void
+s_pack_report (s_encoder_t *enc, const ss_report_t *msg)
 {
-    assert (msg && data && size);
-    int rc = s_check_target (msg);
-    if (rc)
-        return rc;
-    s_encoder_t enc;
-    s_encoder_init (&enc);
-    s_pack_header (&enc, SS_TARGET_FIELDS, SS_MSG_TARGET, &msg->hdr);
-    s_pack_uint (&enc, msg->switch_round);
-    s_pack_uint (&enc, msg->dim);
-    s_pack_array (&enc, (size_t) msg->mixture.count);
+    s_pack_header (enc, SS_REPORT_FIELDS, SS_MSG_REPORT, &msg->hdr);
+    s_pack_uint (enc, msg->dim);
+    s_pack_doubles (enc, msg->x, msg->dim);
+    s_pack_doubles (enc, msg->x0, msg->dim);
+    s_pack_double (enc, msg->step);
+    s_pack_doubles (enc, msg->theta, msg->k);
+    s_pack_doubles (enc, msg->s, msg->k);
+    s_pack_uints (enc, msg->counters, msg->n_counters);
+}
+
+static void
+s_pack_target (s_encoder_t *enc, const ss_target_t *msg)
+{
+    s_pack_header (enc, SS_TARGET_FIELDS, SS_MSG_TARGET, &msg->hdr);
+    s_pack_uint (enc, msg->switch_round);
+    s_pack_uint (enc, msg->dim);
+    s_pack_array (enc, (size_t) msg->mixture.count);
     for (int i = 0; i < msg->mixture.count; i++) {
         const ss_component_t *comp = &msg->mixture.comp [i];
-        s_pack_array (&enc, SS_COMPONENT_FIELDS);
-        s_pack_double (&enc, comp->weight);
-        s_pack_doubles (&enc, comp->mean, msg->dim);
-        s_pack_double (&enc, comp->std);
+        s_pack_array (enc, SS_COMPONENT_FIELDS);
+        s_pack_double (enc, comp->weight);
+        s_pack_doubles (enc, comp->mean, msg->dim);
+        s_pack_double (enc, comp->std);
     }
-    return s_encoder_finish (&enc, data, size);
+    s_pack_bin (enc, msg->mixture.level, (size_t) msg->mixture.cells);
 }
 
-int
-ss_control_encode (const ss_control_t *msg, uint8_t **data, size_t *size)
+static void
+s_pack_control (s_encoder_t *enc, const ss_control_t *msg)
 {
-    assert (msg && data && size);
-    int rc = s_check_control (msg);
-    if (rc)
-        return rc;
-    s_encoder_t enc;
-    s_encoder_init (&enc);
-    s_pack_header (&enc, SS_CONTROL_FIELDS, SS_MSG_CONTROL, &msg->hdr);
-    s_pack_uint (&enc, msg->command);
-    s_pack_uint (&enc, msg->arg);
-    return s_encoder_finish (&enc, data, size);
+    s_pack_header (enc, SS_CONTROL_FIELDS, SS_MSG_CONTROL, &msg->hdr);
+    s_pack_uint (enc, msg->command);
+    s_pack_uint (enc, msg->arg);
+}
+
+//  Both encoders of each message type: check, pack, finish
+#define S_ENCODERS(name) \
+int \
+ss_##name##_encode_into (const ss_##name##_t *msg, uint8_t *buf, size_t cap, \
+                         size_t *size) \
+{ \
+    assert (msg && buf && size); \
+    int rc = s_check_##name (msg); \
+    if (rc) \
+        return rc; \
+    s_encoder_t enc; \
+    s_encoder_init (&enc, buf, cap); \
+    s_pack_##name (&enc, msg); \
+    return s_encoder_size (&enc, size); \
+} \
+int \
+ss_##name##_encode (const ss_##name##_t *msg, uint8_t **data, size_t *size) \
+{ \
+    assert (msg && data && size); \
+    int rc = s_check_##name (msg); \
+    if (rc) \
+        return rc; \
+    s_encoder_t enc; \
+    s_encoder_init (&enc, NULL, 0); \
+    s_pack_##name (&enc, msg); \
+    return s_encoder_release (&enc, data, size); \
+}
+
+S_ENCODERS (estimate)
+S_ENCODERS (heartbeat)
+S_ENCODERS (report)
+S_ENCODERS (target)
+S_ENCODERS (control)
+
+//  Bounds of the largest frames: header 6 x 9 bytes + 5 (array32), each
+//  array 5 bytes of header, 9 bytes a value
+size_t
+ss_estimate_max_size (uint32_t k)
+{
+    return 5 + 6 * 9 + 9 + 2 * (5 + 9 * (size_t) k);
+}
+
+size_t
+ss_report_max_size (uint32_t k)
+{
+    return 5 + 6 * 9 + 9 + 2 * (5 + 9 * SS_MAX_DIM) + 9
+         + 2 * (5 + 9 * (size_t) k) + 5 + 9 * SS_PROTO_MAX_COUNTERS;
 }
 
 //  --------------------------------------------------------------------------
@@ -540,6 +596,49 @@ s_read_theta_s (s_cursor_t *self, uint32_t *k, double *theta, double *s)
     return rc;
 }
 
+//  Read an array of exactly `expected` uint64
+static int
+s_read_uints_exact (s_cursor_t *self, uint32_t expected, uint64_t *values)
+{
+    uint32_t count;
+    int rc = s_read_array (self, &count);
+    if (rc)
+        return rc;
+    if (count != expected)
+        return SS_PROTO_ELENGTH;
+    for (uint32_t i = 0; rc == 0 && i < count; i++)
+        rc = s_read_u64 (self, &values [i]);
+    return rc;
+}
+
+//  Read a bin of at most max bytes into out, its length to *len
+static int
+s_read_bin (s_cursor_t *self, size_t max, uint8_t *out, int *len)
+{
+    const uint8_t *tag = s_take (self, 1);
+    if (!tag)
+        return SS_PROTO_ETRUNCATED;
+    size_t width;
+    switch (*tag) {
+        case 0xc4: width = 1; break;
+        case 0xc5: width = 2; break;
+        case 0xc6: width = 4; break;
+        default: return SS_PROTO_ETYPE;
+    }
+    const uint8_t *bytes = s_take (self, width);
+    if (!bytes)
+        return SS_PROTO_ETRUNCATED;
+    uint64_t n = s_be (bytes, width);
+    if (n > max)
+        return SS_PROTO_ELENGTH;
+    const uint8_t *body = s_take (self, (size_t) n);
+    if (!body)
+        return SS_PROTO_ETRUNCATED;
+    memcpy (out, body, (size_t) n);
+    *len = (int) n;
+    return 0;
+}
+
 //  Start a decode: frame size, outer array, header. *fields gets the
 //  outer array's length (at least 6).
 static int
@@ -599,49 +698,6 @@ s_end (s_cursor_t *self)
     return self->pos == self->size? 0: SS_PROTO_ETRAILING;
 }
 
-int
-ss_header_decode (const uint8_t *data, size_t size, ss_header_t *hdr)
-{
-    assert (hdr);
-    s_cursor_t cursor;
-    uint32_t fields;
-    return s_read_header (&cursor, data, size, hdr, &fields);
-}
-
-int
-ss_estimate_decode (const uint8_t *data, size_t size, ss_estimate_t *msg)
-{
-    assert (msg);
-    s_cursor_t cursor;
-    int rc = s_begin (&cursor, data, size, &msg->hdr,
-                      SS_MSG_ESTIMATE, SS_ESTIMATE_FIELDS);
-    if (rc == 0)
-        rc = s_read_u32 (&cursor, &msg->degree);
-    if (rc == 0)
-        rc = s_read_theta_s (&cursor, &msg->k, msg->theta, msg->s);
-    if (rc == 0)
-        rc = s_end (&cursor);
-    return rc;
-}
-
-int
-ss_heartbeat_decode (const uint8_t *data, size_t size, ss_heartbeat_t *msg)
-{
-    assert (msg);
-    s_cursor_t cursor;
-    int rc = s_begin (&cursor, data, size, &msg->hdr,
-                      SS_MSG_HEARTBEAT, SS_HEARTBEAT_FIELDS);
-    if (rc == 0)
-        rc = s_read_u32 (&cursor, &msg->degree);
-    if (rc == 0)
-        rc = s_read_u32 (&cursor, &msg->state);
-    if (rc == 0)
-        rc = s_end (&cursor);
-    if (rc == 0)
-        rc = s_check_heartbeat (msg);
-    return rc;
-}
-
 static int
 s_read_dim (s_cursor_t *self, uint32_t *dim)
 {
@@ -655,96 +711,158 @@ s_read_dim (s_cursor_t *self, uint32_t *dim)
     return 0;
 }
 
-int
-ss_report_decode (const uint8_t *data, size_t size, ss_report_t *msg)
+//  The bodies: each reads the fields after the header, then the end
+
+static int
+s_estimate_body (s_cursor_t *cursor, ss_estimate_t *msg)
 {
-    assert (msg);
-    s_cursor_t cursor;
-    int rc = s_begin (&cursor, data, size, &msg->hdr,
-                      SS_MSG_REPORT, SS_REPORT_FIELDS);
+    int rc = s_read_u32 (cursor, &msg->degree);
     if (rc == 0)
-        rc = s_read_dim (&cursor, &msg->dim);
+        rc = s_read_doubles_upto (cursor, SS_MAX_K, msg->theta, &msg->k);
     if (rc == 0)
-        rc = s_read_doubles_exact (&cursor, msg->dim, msg->x);
+        rc = s_read_uints_exact (cursor, msg->k, msg->mass);
+    return rc? rc: s_end (cursor);
+}
+
+static int
+s_heartbeat_body (s_cursor_t *cursor, ss_heartbeat_t *msg)
+{
+    int rc = s_read_u32 (cursor, &msg->degree);
     if (rc == 0)
-        rc = s_read_doubles_exact (&cursor, msg->dim, msg->x0);
+        rc = s_read_u32 (cursor, &msg->state);
     if (rc == 0)
-        rc = s_read_double (&cursor, &msg->step);
+        rc = s_read_u64 (cursor, &msg->want);
+    if (rc == 0)
+        rc = s_end (cursor);
+    return rc? rc: s_check_heartbeat (msg);
+}
+
+static int
+s_report_body (s_cursor_t *cursor, ss_report_t *msg)
+{
+    int rc = s_read_dim (cursor, &msg->dim);
+    if (rc == 0)
+        rc = s_read_doubles_exact (cursor, msg->dim, msg->x);
+    if (rc == 0)
+        rc = s_read_doubles_exact (cursor, msg->dim, msg->x0);
+    if (rc == 0)
+        rc = s_read_double (cursor, &msg->step);
     if (rc == 0 && msg->step < 0)
         rc = SS_PROTO_ERANGE;
     if (rc == 0)
-        rc = s_read_theta_s (&cursor, &msg->k, msg->theta, msg->s);
+        rc = s_read_theta_s (cursor, &msg->k, msg->theta, msg->s);
     if (rc == 0)
-        rc = s_read_array (&cursor, &msg->n_counters);
+        rc = s_read_array (cursor, &msg->n_counters);
     if (rc == 0 && msg->n_counters > SS_PROTO_MAX_COUNTERS)
         rc = SS_PROTO_ELENGTH;
     for (uint32_t i = 0; rc == 0 && i < msg->n_counters; i++)
-        rc = s_read_u64 (&cursor, &msg->counters [i]);
-    if (rc == 0)
-        rc = s_end (&cursor);
-    return rc;
+        rc = s_read_u64 (cursor, &msg->counters [i]);
+    return rc? rc: s_end (cursor);
 }
 
-int
-ss_target_decode (const uint8_t *data, size_t size, ss_target_t *msg)
+static int
+s_target_body (s_cursor_t *cursor, ss_target_t *msg)
 {
-    assert (msg);
-    s_cursor_t cursor;
-    int rc = s_begin (&cursor, data, size, &msg->hdr,
-                      SS_MSG_TARGET, SS_TARGET_FIELDS);
+    int rc = s_read_u64 (cursor, &msg->switch_round);
     if (rc == 0)
-        rc = s_read_u64 (&cursor, &msg->switch_round);
-    if (rc == 0)
-        rc = s_read_dim (&cursor, &msg->dim);
+        rc = s_read_dim (cursor, &msg->dim);
     uint32_t count = 0;
     if (rc == 0)
-        rc = s_read_array (&cursor, &count);
-    if (rc == 0 && (count < 1 || count > SS_MAX_COMPONENTS))
+        rc = s_read_array (cursor, &count);
+    if (rc == 0 && count > SS_MAX_COMPONENTS)
         rc = SS_PROTO_ELENGTH;
     for (uint32_t i = 0; rc == 0 && i < count; i++) {
         ss_component_t *comp = &msg->mixture.comp [i];
         uint32_t fields;
-        rc = s_read_array (&cursor, &fields);
+        rc = s_read_array (cursor, &fields);
         if (rc == 0 && fields != SS_COMPONENT_FIELDS)
             rc = SS_PROTO_ELENGTH;
         if (rc == 0)
-            rc = s_read_double (&cursor, &comp->weight);
+            rc = s_read_double (cursor, &comp->weight);
         if (rc == 0 && comp->weight <= 0)
             rc = SS_PROTO_ERANGE;
         if (rc == 0)
-            rc = s_read_doubles_exact (&cursor, msg->dim, comp->mean);
+            rc = s_read_doubles_exact (cursor, msg->dim, comp->mean);
         if (rc == 0)
-            rc = s_read_double (&cursor, &comp->std);
+            rc = s_read_double (cursor, &comp->std);
         if (rc == 0 && comp->std <= 0)
             rc = SS_PROTO_ERANGE;
-    }
-    if (rc == 0) {
-        msg->mixture.count = (int) count;
         //  Unused mean coordinates are zero, not stale
-        for (uint32_t i = 0; i < count; i++)
-            for (uint32_t j = msg->dim; j < SS_MAX_DIM; j++)
-                msg->mixture.comp [i].mean [j] = 0;
-        rc = s_end (&cursor);
+        for (uint32_t j = msg->dim; rc == 0 && j < SS_MAX_DIM; j++)
+            comp->mean [j] = 0;
     }
-    return rc;
+    if (rc == 0)
+        rc = s_read_bin (cursor, SS_PROTO_MAX_GRID, msg->mixture.level,
+                         &msg->mixture.cells);
+    if (rc == 0 && count == 0 && msg->mixture.cells == 0)
+        rc = SS_PROTO_ELENGTH;         //  neither a mixture nor a grid
+    if (rc == 0)
+        msg->mixture.count = (int) count;
+    return rc? rc: s_end (cursor);
+}
+
+static int
+s_control_body (s_cursor_t *cursor, ss_control_t *msg)
+{
+    int rc = s_read_u32 (cursor, &msg->command);
+    if (rc == 0)
+        rc = s_read_u64 (cursor, &msg->arg);
+    if (rc == 0)
+        rc = s_end (cursor);
+    return rc? rc: s_check_control (msg);
 }
 
 int
-ss_control_decode (const uint8_t *data, size_t size, ss_control_t *msg)
+ss_header_decode (const uint8_t *data, size_t size, ss_header_t *hdr)
+{
+    assert (hdr);
+    s_cursor_t cursor;
+    uint32_t fields;
+    return s_read_header (&cursor, data, size, hdr, &fields);
+}
+
+//  The decoder of one type: header of that type and field count, then body
+#define S_DECODER(name, NAME) \
+int \
+ss_##name##_decode (const uint8_t *data, size_t size, ss_##name##_t *msg) \
+{ \
+    assert (msg); \
+    s_cursor_t cursor; \
+    int rc = s_begin (&cursor, data, size, &msg->hdr, SS_MSG_##NAME, \
+                      SS_##NAME##_FIELDS); \
+    return rc? rc: s_##name##_body (&cursor, msg); \
+}
+
+S_DECODER (estimate, ESTIMATE)
+S_DECODER (heartbeat, HEARTBEAT)
+S_DECODER (report, REPORT)
+S_DECODER (target, TARGET)
+S_DECODER (control, CONTROL)
+
+int
+ss_msg_decode (const uint8_t *data, size_t size, ss_msg_t *msg)
 {
     assert (msg);
     s_cursor_t cursor;
-    int rc = s_begin (&cursor, data, size, &msg->hdr,
-                      SS_MSG_CONTROL, SS_CONTROL_FIELDS);
-    if (rc == 0)
-        rc = s_read_u32 (&cursor, &msg->command);
-    if (rc == 0)
-        rc = s_read_u64 (&cursor, &msg->arg);
-    if (rc == 0)
-        rc = s_end (&cursor);
-    if (rc == 0)
-        rc = s_check_control (msg);
-    return rc;
+    uint32_t fields;
+    ss_header_t hdr;
+    int rc = s_read_header (&cursor, data, size, &hdr, &fields);
+    if (rc)
+        return rc;
+    static const uint32_t expected [] = {
+        0, SS_ESTIMATE_FIELDS, SS_HEARTBEAT_FIELDS, SS_REPORT_FIELDS,
+        SS_TARGET_FIELDS, SS_CONTROL_FIELDS
+    };
+    if (fields != expected [hdr.type])
+        return SS_PROTO_ELENGTH;
+    msg->hdr = hdr;
+    switch (hdr.type) {
+        case SS_MSG_ESTIMATE:  return s_estimate_body (&cursor, &msg->estimate);
+        case SS_MSG_HEARTBEAT: return s_heartbeat_body (&cursor, &msg->heartbeat);
+        case SS_MSG_REPORT:    return s_report_body (&cursor, &msg->report);
+        case SS_MSG_TARGET:    return s_target_body (&cursor, &msg->target);
+        default:               return s_control_body (&cursor, &msg->control);
+    }
 }
 
 const char *

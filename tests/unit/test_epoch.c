@@ -1,263 +1,301 @@
-/*  epoch: the proof by measurement that rule 3 of docs/fleet-design.md
-    ("Faults": epochs with s-substitution and reset) removes the bias a
-    fault leaves in the trackers, while a plain fallback keeps it for ever.
+/*  epoch: the fault rules of docs/fleet-design.md measured on whole fleets
+    driven by ss_peers (tests/unit/ss_testnet.h), the module agentd runs.
 
-    A fleet of 16 agents on a ring of degree 4 runs ss_round_step by hand,
-    as agentd does: each agent mixes a neighbour's s only if their round-k
-    epochs are equal (else its own s stands in), fills a missing
-    neighbour's slot with itself, takes the largest epoch it received plus
-    one after a membership event, and re-initialises s to psi(x) whenever
-    its epoch grows. bias = |mean_live s_i - mean_live psi(x_i)|_inf.
-
-    - one lost message (3 -> 4 at round 30): plain self-substitution leaves
-      a permanent bias; with epochs the bias is back at round-off once the
-      new epoch has spread (within the diameter) and every agent sits in it.
-    - one agent departs (5 at round 30; its neighbours see it lost): the
-      live agents' trackers still count its share without epochs; with
-      epochs they track the live agents' footprint exactly.
-    - no fault: the epoch rules change nothing, bit for bit.
+    - no fault: the fleet equals sim bit for bit (positions, theta, s), no
+      epoch change, no substitution, no repair;
+    - lost, late, duplicated and reordered messages (random, for 40
+      rounds): the running sums keep the trackers unbiased: once the
+      impairment stops the bias is back at round-off, with no epoch change;
+    - a slow (frozen) agent, for less than lost_after: waited for, never
+      substituted: the run still equals sim bit for bit;
+    - one agent departs: its neighbours lose it, the epoch grows, and the
+      live agents' trackers are exact again for the live fleet;
+    - an agent restarts from a saved state: it joins in a new epoch above
+      all it heard and the bias is back at round-off.
+    bias = |mean_live s_i - mean_live psi(x_i)|_inf.
 */
 
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
-#include "ss_testutil.h"
-#include "ss_footprint.h"
-#include "ss_graph.h"
-#include "ss_round.h"
+#include "ss_testnet.h"
+#include "ss_testfleet.h"
+#include "ss_sim.h"
 
 #define N 16
+#define TICK 500            //  us per simulated tick
 
-typedef struct {
-    ss_problem_t *P;
-    ss_work_t *w;
-    ss_graph_t *g;
-    ss_agent_t cur [N], next [N];
-    double *store;
-    uint64_t epoch [N];
-    bool alive [N];
-    bool epochs;            //  rule 3 on
-} s_net_t;
-
-static s_net_t *
-s_net_new (bool epochs)
+static ss_fleet_t *
+s_fleet (int rounds)
 {
-    s_net_t *net = calloc (1, sizeof *net);
-    net->P = test_problem (2, 0);
-    net->w = ss_work_new (net->P);
-    net->g = ss_graph_ring (N, 4);
-    net->epochs = epochs;
-    const int K = net->P->K;
-    net->store = calloc ((size_t) N * K * 4, sizeof (double));
-    ss_rng_t rng;
-    ss_rng_seed (&rng, 7);
-    for (int i = 0; i < N; i++) {
-        double x0 [2];
-        test_fill (&rng, x0, 2, 0, 1);
-        net->cur [i].theta = net->store + (size_t) i * 4 * K;
-        net->cur [i].s = net->store + (size_t) i * 4 * K + K;
-        net->next [i].theta = net->store + (size_t) i * 4 * K + 2 * K;
-        net->next [i].s = net->store + (size_t) i * 4 * K + 3 * K;
-        ss_round_init (net->P, &net->cur [i], x0, ss_graph_degree (net->g, i));
-        net->alive [i] = true;
-    }
-    return net;
+    char set [64];
+    snprintf (set, sizeof set, "rounds=%d", rounds);
+    const char *sets [] = { "agents/count=16", "graph/kind=ring", "graph/degree=4",
+                            "model/m=4", "model/nq=16", set, "seed=7" };
+    ss_fleet_t *fleet = test_fleet ("fleet\n    name = epoch\n", sets, 7);
+    assert_non_null (fleet);
+    return fleet;
 }
 
-static void
-s_net_destroy (s_net_t **net_p)
-{
-    s_net_t *net = *net_p;
-    ss_work_destroy (&net->w);
-    ss_graph_destroy (&net->g);
-    ss_problem_destroy (&net->P);
-    free (net->store);
-    free (net);
-    *net_p = NULL;
-}
-
-//  One round. The message lost_from -> lost_to (if >= 0) is lost; event[i]
-//  marks a membership event at agent i (a neighbour lost, a deadline)
-static void
-s_net_round (s_net_t *net, int lost_from, int lost_to, const bool *event_in)
-{
-    int deg [N];
-    for (int i = 0; i < N; i++) {
-        deg [i] = 0;
-        const int *row = ss_graph_neighbours (net->g, i);
-        for (int r = 0; r < ss_graph_degree (net->g, i); r++)
-            deg [i] += net->alive [row [r]];
-        net->cur [i].degree = deg [i];
-    }
-    uint64_t next_epoch [N];
-    for (int i = 0; i < N; i++) {
-        if (!net->alive [i])
-            continue;
-        bool event = event_in && event_in [i];
-        uint64_t e = net->epoch [i];
-        ss_neighbour_t nb [N];
-        int n = 0;
-        const int *row = ss_graph_neighbours (net->g, i);
-        for (int r = 0; r < ss_graph_degree (net->g, i); r++) {
-            int j = row [r];
-            if (!net->alive [j])
-                continue;
-            if (j == lost_from && i == lost_to) {
-                //  Rule 2: the deadline passed; our own values stand in
-                nb [n++] = (ss_neighbour_t) { net->cur [i].theta, net->cur [i].s, deg [i] };
-                event = true;
-                continue;
-            }
-            bool same = !net->epochs || net->epoch [j] == net->epoch [i];
-            nb [n++] = (ss_neighbour_t) { net->cur [j].theta,
-                                          same? net->cur [j].s: net->cur [i].s, deg [j] };
-            if (net->epoch [j] > e)
-                e = net->epoch [j];
-        }
-        ss_round_step (net->P, &net->cur [i], nb, n, &net->next [i], net->w);
-        next_epoch [i] = net->epoch [i];
-        if (net->epochs) {
-            if (event)
-                e++;
-            if (e > net->epoch [i]) {
-                next_epoch [i] = e;
-                ss_footprint (net->P, net->next [i].x, net->next [i].s);
-            }
-        }
-    }
-    for (int i = 0; i < N; i++) {
-        if (!net->alive [i])
-            continue;
-        net->epoch [i] = next_epoch [i];
-        ss_agent_t swap = net->cur [i];
-        net->cur [i] = net->next [i];
-        net->next [i] = swap;
-    }
-}
-
-//  |mean_live s_i - mean_live psi(x_i)|_inf
+//  Largest difference between the fleet and sim after the same rounds
 static double
-s_net_bias (s_net_t *net)
+s_vs_sim (testnet_t *net, const ss_fleet_t *fleet, uint64_t rounds)
 {
-    const int K = net->P->K;
-    double ms [SS_MAX_K] = { 0 }, mpsi [SS_MAX_K] = { 0 }, psi [SS_MAX_K];
-    int n = 0;
-    for (int i = 0; i < N; i++) {
-        if (!net->alive [i])
-            continue;
-        ss_footprint (net->P, net->cur [i].x, psi);
-        for (int k = 0; k < K; k++) {
-            ms [k] += net->cur [i].s [k];
-            mpsi [k] += psi [k];
+    char err [256];
+    ss_sim_t *sim = ss_sim_new (fleet, false, err, sizeof err);
+    assert_non_null (sim);
+    for (uint64_t r = 0; r < rounds; r++)
+        ss_sim_step (sim);
+    double worst = 0;
+    for (int i = 0; i < net->n; i++) {
+        const ss_agent_t *ref = ss_sim_agent (sim, i), *got = &net->agents [i].cur;
+        for (int a = 0; a < net->P->d; a++)
+            worst = fmax (worst, fabs (ref->x [a] - got->x [a]));
+        for (int k = 0; k < net->K; k++) {
+            worst = fmax (worst, fabs (ref->theta [k] - got->theta [k]));
+            worst = fmax (worst, fabs (ref->s [k] - got->s [k]));
         }
-        n++;
     }
-    double bias = 0;
-    for (int k = 0; k < K; k++)
-        if (fabs (ms [k] - mpsi [k]) / n > bias)
-            bias = fabs (ms [k] - mpsi [k]) / n;
-    return bias;
+    ss_sim_destroy (&sim);
+    return worst;
+}
+
+static uint64_t
+s_max_epoch (testnet_t *net)
+{
+    uint64_t e = 0;
+    for (int i = 0; i < net->n; i++)
+        if (net->agents [i].alive && ss_peers_epoch (net->agents [i].peers) > e)
+            e = ss_peers_epoch (net->agents [i].peers);
+    return e;
 }
 
 static bool
-s_net_one_epoch (s_net_t *net)
+s_one_epoch (testnet_t *net)
 {
     uint64_t e = UINT64_MAX;
-    for (int i = 0; i < N; i++)
-        if (net->alive [i]) {
-            if (e != UINT64_MAX && net->epoch [i] != e)
+    for (int i = 0; i < net->n; i++)
+        if (net->agents [i].alive) {
+            uint64_t mine = ss_peers_epoch (net->agents [i].peers);
+            if (e != UINT64_MAX && mine != e)
                 return false;
-            e = net->epoch [i];
+            e = mine;
         }
     return true;
 }
 
 static void
-test_lost_message (void **state)
+test_no_fault_equals_sim (void **state)
 {
     (void) state;
-    double before [2], after [2];
-    for (int mode = 0; mode < 2; mode++) {
-        s_net_t *net = s_net_new (mode == 1);
-        for (int k = 0; k < 30; k++)
-            s_net_round (net, -1, -1, NULL);
-        before [mode] = s_net_bias (net);
-        s_net_round (net, 3, 4, NULL);
-        double right_after = s_net_bias (net);
-        for (int k = 0; k < 60; k++)
-            s_net_round (net, -1, -1, NULL);
-        after [mode] = s_net_bias (net);
-        print_message ("lost message, %s: bias %.2e before, %.2e just after, "
-                       "%.2e 60 rounds later\n", mode? "epochs": "plain",
-                       before [mode], right_after, after [mode]);
-        if (mode == 1) {
-            assert_true (s_net_one_epoch (net));
-            assert_int_equal (net->epoch [0], 1);
-        }
-        s_net_destroy (&net);
-    }
-    assert_true (before [0] < 1e-12 && before [1] < 1e-12);
-    assert_true (after [0] > 1e-6);      //  the plain fallback stays biased
-    assert_true (after [1] < 1e-12);     //  the epochs remove the bias
+    ss_fleet_t *fleet = s_fleet (80);
+    testnet_t *net = testnet_new (fleet, 80, 1);
+    net->delay_min = 100;
+    net->delay_max = 900;       //  jitter, but every message comes
+    assert_true (testnet_run (net, TICK, 100000));
+    double gap = s_vs_sim (net, fleet, 80);
+    print_message ("no fault: fleet vs sim after 80 rounds: %.3g; substitutions %llu, "
+                   "wants %llu, epoch changes %llu\n", gap,
+                   (unsigned long long) testnet_counter (net, SS_CTR_SUBSTITUTIONS),
+                   (unsigned long long) testnet_counter (net, SS_CTR_WANTS),
+                   (unsigned long long) testnet_counter (net, SS_CTR_EPOCH_CHANGES));
+    assert_true (gap == 0);
+    assert_int_equal (testnet_counter (net, SS_CTR_SUBSTITUTIONS), 0);
+    assert_int_equal (testnet_counter (net, SS_CTR_EPOCH_CHANGES), 0);
+    assert_int_equal (s_max_epoch (net), 0);
+    testnet_destroy (&net);
+    ss_fleet_destroy (&fleet);
+}
+
+static void
+test_loss_unbiased (void **state)
+{
+    (void) state;
+    ss_fleet_t *fleet = s_fleet (200);
+    testnet_t *net = testnet_new (fleet, 200, 2);
+    net->delay_min = 100;
+    net->delay_max = 900;
+    assert_true (testnet_run_to (net, 20, TICK, 100000));
+    double before = testnet_bias (net);
+    //  40 rounds of 20% loss, 5% duplicates, delays up to 15 ms (reordered)
+    net->loss = 0.2;
+    net->dup = 0.05;
+    net->delay_max = 15000;
+    assert_true (testnet_run_to (net, 60, TICK, 400000));
+    double during = testnet_bias (net);
+    net->loss = net->dup = 0;
+    net->delay_max = 900;
+    assert_true (testnet_run (net, TICK, 400000));
+    double after = testnet_bias (net);
+    uint64_t subs = testnet_counter (net, SS_CTR_SUBSTITUTIONS);
+    print_message ("loss 20%%, duplicates 5%%, reordering, rounds 20-60: bias %.2e before, "
+                   "%.2e at the end of the loss, %.2e at round 200; %llu messages lost, "
+                   "%llu duplicated, %llu substitutions, %llu wants, %llu resends; "
+                   "epoch changes %llu\n", before, during, after,
+                   (unsigned long long) net->dropped, (unsigned long long) net->duplicated,
+                   (unsigned long long) subs,
+                   (unsigned long long) testnet_counter (net, SS_CTR_WANTS),
+                   (unsigned long long) testnet_counter (net, SS_CTR_RESENDS),
+                   (unsigned long long) testnet_counter (net, SS_CTR_EPOCH_CHANGES));
+    assert_true (net->dropped > 100 && net->duplicated > 10);
+    assert_true (subs > 0);         //  the impairment did bite
+    assert_true (before < 1e-13);
+    assert_true (after < 1e-12);    //  back at round-off
+    assert_int_equal (s_max_epoch (net), 0);    //  with no epoch change
+    testnet_destroy (&net);
+    ss_fleet_destroy (&fleet);
+}
+
+//  An agent frozen for less than lost_after: its neighbours wait for it
+static void
+test_frozen_waited_for (void **state)
+{
+    (void) state;
+    ss_fleet_t *fleet = s_fleet (60);
+    testnet_t *net = testnet_new (fleet, 60, 3);
+    net->delay_min = 100;
+    net->delay_max = 900;
+    assert_true (testnet_run_to (net, 20, TICK, 100000));
+    net->agents [5].frozen = true;
+    for (int t = 0; t < 1200; t++)              //  0.6 s < lost_after (1 s)
+        testnet_tick (net, TICK);
+    net->agents [5].frozen = false;
+    assert_true (testnet_run (net, TICK, 100000));
+    double gap = s_vs_sim (net, fleet, 60);
+    print_message ("agent 5 frozen 0.6 s: fleet vs sim %.3g, substitutions %llu, "
+                   "evasive %llu, lost %llu\n", gap,
+                   (unsigned long long) testnet_counter (net, SS_CTR_SUBSTITUTIONS),
+                   (unsigned long long) testnet_counter (net, SS_CTR_EVASIVE),
+                   (unsigned long long) testnet_counter (net, SS_CTR_LOST));
+    assert_true (gap == 0);
+    assert_int_equal (testnet_counter (net, SS_CTR_SUBSTITUTIONS), 0);
+    assert_int_equal (testnet_counter (net, SS_CTR_LOST), 0);
+    assert_true (testnet_counter (net, SS_CTR_EVASIVE) > 0);
+    testnet_destroy (&net);
+    ss_fleet_destroy (&fleet);
 }
 
 static void
 test_departure (void **state)
 {
     (void) state;
-    double after [2];
-    for (int mode = 0; mode < 2; mode++) {
-        s_net_t *net = s_net_new (mode == 1);
-        for (int k = 0; k < 30; k++)
-            s_net_round (net, -1, -1, NULL);
-        net->alive [5] = false;
-        bool event [N] = { false };
-        const int *row = ss_graph_neighbours (net->g, 5);
-        for (int r = 0; r < ss_graph_degree (net->g, 5); r++)
-            event [row [r]] = true;
-        s_net_round (net, -1, -1, event);
-        for (int k = 0; k < 60; k++)
-            s_net_round (net, -1, -1, NULL);
-        after [mode] = s_net_bias (net);
-        print_message ("agent 5 departs, %s: live bias %.2e 60 rounds later\n",
-                       mode? "epochs": "plain", after [mode]);
-        if (mode == 1)
-            assert_true (s_net_one_epoch (net));
-        s_net_destroy (&net);
-    }
-    assert_true (after [0] > 1e-6);
-    assert_true (after [1] < 1e-12);
+    ss_fleet_t *fleet = s_fleet (300);
+    testnet_t *net = testnet_new (fleet, 300, 4);
+    net->delay_min = 100;
+    net->delay_max = 900;
+    assert_true (testnet_run_to (net, 30, TICK, 100000));
+    net->agents [5].alive = false;
+    assert_true (testnet_run (net, TICK, 400000));
+    double after = testnet_bias (net);
+    print_message ("agent 5 departs at round 30: live bias %.2e at round 300, "
+                   "epoch %llu, lost %llu\n", after,
+                   (unsigned long long) s_max_epoch (net),
+                   (unsigned long long) testnet_counter (net, SS_CTR_LOST));
+    assert_true (s_one_epoch (net));
+    assert_true (s_max_epoch (net) >= 1);
+    assert_true (testnet_counter (net, SS_CTR_LOST) == 4);     //  its 4 neighbours
+    assert_true (after < 1e-12);
+    testnet_destroy (&net);
+    ss_fleet_destroy (&fleet);
+}
+
+//  Agent 7 keeps a checkpoint of round 40, dies, and comes back after
+//  `down` ticks: before its neighbours lose it (they wait for it), or after
+//  (the fleet goes on without it; it jumps to the fleet's round)
+static void
+s_restart (int down, bool expect_jump, int rounds)
+{
+    ss_fleet_t *fleet = s_fleet (rounds);
+    testnet_t *net = testnet_new (fleet, (uint64_t) rounds, 5);
+    net->delay_min = 100;
+    net->delay_max = 900;
+    assert_true (testnet_run_to (net, 40, TICK, 100000));
+    //  Its checkpoint of round 40, then it dies and comes back at once
+    tn_agent_t *a = &net->agents [7];
+    double store [2 * SS_MAX_K];
+    ss_agent_t saved = a->cur;
+    saved.theta = store;
+    saved.s = store + net->K;
+    memcpy (saved.theta, a->cur.theta, (size_t) net->K * sizeof (double));
+    uint64_t r = ss_peers_round (a->peers), e = ss_peers_epoch (a->peers);
+    a->alive = false;
+    for (int t = 0; t < down; t++)
+        testnet_tick (net, TICK);
+    testnet_restart (net, 7, &saved, r, e);
+    assert_true (testnet_run (net, TICK, 400000));
+    double after = testnet_bias (net);
+    print_message ("agent 7 down %d ms, restarted from round %llu: bias %.2e at round %d, "
+                   "epoch %llu, jumps %llu, lost %llu\n", down * TICK / 1000,
+                   (unsigned long long) r, after, rounds, (unsigned long long) s_max_epoch (net),
+                   (unsigned long long) testnet_counter (net, SS_CTR_JUMPS),
+                   (unsigned long long) testnet_counter (net, SS_CTR_LOST));
+    assert_true (s_one_epoch (net));
+    assert_true (s_max_epoch (net) >= 1);
+    assert_true (after < 1e-12);
+    uint64_t jumps = ss_peers_counters (net->agents [7].peers) [SS_CTR_JUMPS];
+    print_message ("agent 7 jumped %llu times, its round %llu\n", (unsigned long long) jumps,
+                   (unsigned long long) ss_peers_round (net->agents [7].peers));
+    if (expect_jump)
+        assert_true (jumps == 1);
+    testnet_destroy (&net);
+    ss_fleet_destroy (&fleet);
 }
 
 static void
-test_no_fault_identical (void **state)
+test_restart (void **state)
 {
     (void) state;
-    s_net_t *plain = s_net_new (false), *epochs = s_net_new (true);
-    for (int k = 0; k < 50; k++) {
-        s_net_round (plain, -1, -1, NULL);
-        s_net_round (epochs, -1, -1, NULL);
-    }
-    const int K = plain->P->K;
-    for (int i = 0; i < N; i++) {
-        assert_memory_equal (plain->cur [i].x, epochs->cur [i].x, 2 * sizeof (double));
-        assert_memory_equal (plain->cur [i].theta, epochs->cur [i].theta,
-                             (size_t) K * sizeof (double));
-        assert_memory_equal (plain->cur [i].s, epochs->cur [i].s,
-                             (size_t) K * sizeof (double));
-        assert_int_equal (epochs->epoch [i], 0);
-    }
-    s_net_destroy (&plain);
-    s_net_destroy (&epochs);
+    s_restart (200, false, 300);     //  0.1 s: its neighbours waited
+    s_restart (4000, true, 3000);    //  2 s: lost, then back far behind
+}
+
+//  Hosts 0-7 and 8-15 cut apart for 2 s, then healed: each side goes on
+//  with the agents it has, and the healed fleet is unbiased again
+static bool
+s_cut_halves (int from, int to, void *arg)
+{
+    (void) arg;
+    return (from < 8) != (to < 8);
+}
+
+static void
+test_partition (void **state)
+{
+    (void) state;
+    ss_fleet_t *fleet = s_fleet (3000);
+    testnet_t *net = testnet_new (fleet, 3000, 6);
+    net->delay_min = 100;
+    net->delay_max = 900;
+    assert_true (testnet_run_to (net, 30, TICK, 100000));
+    net->cut = s_cut_halves;
+    for (int t = 0; t < 4000; t++)
+        testnet_tick (net, TICK);
+    uint64_t lost = testnet_counter (net, SS_CTR_LOST);
+    net->cut = NULL;
+    assert_true (testnet_run (net, TICK, 1000000));
+    double after = testnet_bias (net);
+    print_message ("partition 2 s: %llu links lost, re-admitted %llu, jumps %llu, epoch %llu, "
+                   "bias %.2e at round 3000\n", (unsigned long long) lost,
+                   (unsigned long long) testnet_counter (net, SS_CTR_READMITTED),
+                   (unsigned long long) testnet_counter (net, SS_CTR_JUMPS),
+                   (unsigned long long) s_max_epoch (net), after);
+    for (int i = 0; i < net->n; i++)
+        assert_true (ss_peers_round (net->agents [i].peers) == 3000);
+    assert_true (lost >= 6);
+    assert_true (testnet_counter (net, SS_CTR_READMITTED) == lost);
+    assert_true (s_one_epoch (net));
+    assert_true (after < 1e-12);
+    testnet_destroy (&net);
+    ss_fleet_destroy (&fleet);
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_lost_message),
+        cmocka_unit_test (test_no_fault_equals_sim),
+        cmocka_unit_test (test_loss_unbiased),
+        cmocka_unit_test (test_frozen_waited_for),
         cmocka_unit_test (test_departure),
-        cmocka_unit_test (test_no_fault_identical),
+        cmocka_unit_test (test_restart),
+        cmocka_unit_test (test_partition),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,234 @@
+/*  ss_peers: an agent's neighbour set and the rules of its rounds, as a
+    pure module: no sockets, no clock (every function takes `now`, in
+    microseconds of a monotonic clock), no allocation after ss_peers_new.
+    agentd drives it from its reactor; the unit tests drive it with time
+    passed in, and the fault-rule tests build whole fleets of it in memory.
+    docs/fleet-design.md states the rules; in short:
+
+    Membership and liveness (Zyre's peer model). Any authenticated message
+    of a neighbour is a sign of life. A neighbour silent for evasive_ms is
+    EVASIVE (the caller pings it), for lost_after_ms LOST: it leaves the
+    live degree and the weights, and the epoch grows. Heard again, it is
+    re-admitted (the epoch grows again). Silence is judged by the clock of
+    heartbeats, which the reactor sends on a timer however long a round
+    takes, so a slow neighbour is never taken for a lost one.
+
+    Start barrier. An agent is READY once it has heard every neighbour
+    (their links to us are up); it runs round 0 once every neighbour said
+    READY (our links to them are up too) or sent an estimate. A neighbour
+    never heard within start_timeout_ms is declared lost. An agent that
+    joins a running fleet (after a restart) takes an epoch above all it
+    heard: its neighbours' running sums with the process it replaces are
+    never added again.
+
+    Round slots. A neighbour's estimate of round r is held in slot r & 1
+    while r is our round k or k + 1 (or later, when that slot does not hold
+    round k). Duplicates are dropped, estimates of rounds before k are late
+    (their theta is of no use; their running sum still is).
+
+    Waiting: slow is not lost. Round k is ready when every live neighbour's
+    estimate of round k is held. A neighbour without one is waited for
+    while it has not passed round k itself. Once it has (a later estimate,
+    or a heartbeat of a round >= k: its estimate of round k is in the
+    network, late or lost), we ask it to send that estimate again (a WANT
+    in a heartbeat) and give it a grace of grace_factor x the typical round
+    time (the median of the last rounds that needed no substitution, at
+    least grace_min_ms); after the grace the round runs without it: its
+    theta is replaced by ours (its weight stays on the diagonal) and its
+    mass is added when it comes (running sums). A neighbour two or more
+    rounds past ours is not waited for at all. While we wait for a
+    neighbour that has not passed us, a WANT goes to it every two graces
+    (it may be waiting for a message of ours that was lost).
+
+    Epochs. Every message carries the sender's epoch. A neighbour's running
+    sum is added only while its epoch is ours. After each round our epoch
+    becomes the largest seen from live neighbours, plus one if the round
+    saw a membership event; entering a larger epoch zeroes every running
+    sum and the caller re-initialises s = psi(x) and holds still for
+    settle_rounds rounds. The trackers of an epoch then sum exactly to the
+    footprints of its agents. With running sums, lost, late, duplicated or
+    reordered messages never change the epoch: only membership does.
+
+    Jumps. When at least two live neighbours (one, if we have only one)
+    are two or more rounds ahead, we jump to the round the second of them
+    has reached (a single frame never moves us). State is kept; nothing is
+    lost from the running sums.
+
+    Bounds (hostile input, checked here once): rounds beyond the run or
+    more than 2^40 ahead, epochs more than 2^20 past max (ours, their
+    round), thetas beyond SS_ROUND_MAX_THETA, running-sum steps beyond
+    SS_PEERS_MAX_STEP in value, degrees beyond the neighbour's graph
+    degree: dropped and counted.
+*/
+#ifndef SS_PEERS_H
+#define SS_PEERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ss_counters.h"
+#include "ss_round.h"
+
+#define SS_PEERS_MAX_AHEAD      (1ULL << 40)    //  rounds ahead accepted (unbounded runs)
+#define SS_PEERS_MAX_EPOCH_GAP  (1ULL << 20)    //  epochs past max (ours, round)
+#define SS_PEERS_MAX_STEP       1e3             //  running-sum step, in value
+#define SS_PEERS_SAMPLES        31              //  rounds in the typical-time median
+
+typedef struct {
+    int heartbeat_ms;       //  our heartbeat period
+    int evasive_ms;         //  silence after which a neighbour is pinged
+    int lost_after_ms;      //  silence after which it is lost
+    int start_timeout_ms;   //  longest wait for a neighbour at start
+    int settle_rounds;      //  rounds without motion after an epoch change
+    int64_t rounds;         //  the run's rounds, 0: unbounded
+    double grace_factor;    //  grace = factor x typical round time
+    int grace_min_ms;       //  ... at least this
+} ss_peers_config_t;
+
+//  An agent's state as its heartbeats tell it
+typedef enum {
+    SS_STATE_STARTING = 0,  //  not every neighbour heard from yet
+    SS_STATE_READY = 1,     //  heard every neighbour: its links are up
+    SS_STATE_STOPPING = 2
+} ss_state_t;
+
+typedef enum {
+    SS_PEER_LIVE = 0,
+    SS_PEER_EVASIVE = 1,    //  silent for evasive_ms: pinged, still waited for
+    SS_PEER_LOST = 2        //  silent for lost_after_ms (or never heard at start)
+} ss_peer_state_t;
+
+typedef struct {
+    bool have;
+    uint64_t round, epoch;
+    int degree;
+    double *theta;          //  K
+    int64_t *mass;          //  K: its running sum to us
+} ss_peer_slot_t;
+
+typedef struct {
+    int id;                 //  agent id
+    int graph_degree;       //  bounds the degree it may claim
+    ss_peer_state_t state;
+    bool heard;             //  heard from since start
+    bool ready;             //  said READY (or sent an estimate)
+    int64_t last_heard;
+    uint64_t claim;         //  round of its latest message
+    bool have_claim;
+    uint64_t epoch_seen;    //  largest epoch it sent since our last round
+    int degree;             //  its live degree, as it last said
+    double weight;          //  w of the link in this round (0: not in it)
+    ss_peer_slot_t slot [2];
+    //  Running sums, in our epoch
+    int64_t *sent;          //  K: what we sent it
+    int64_t *applied;       //  K: the last of its sums we added
+    bool applied_any;
+    uint64_t applied_round;
+    //  The newest running sum it sent (any round), with its round and epoch
+    bool newest_have;
+    uint64_t newest_round, newest_epoch;
+    int64_t *newest;        //  K
+    //  Waiting on it in this round
+    int64_t evidence_at;    //  when it was first seen past our round (-1 not)
+    int64_t want_at;        //  when the next WANT to it is due (0: now)
+} ss_peer_t;
+
+typedef enum {
+    SS_ROUND_WAIT = 0,      //  not ready: call again at *wake
+    SS_ROUND_READY = 1,     //  run the round (ss_peers_mix, step, end)
+    SS_ROUND_JUMP = 2       //  jump to *jump first (ss_peers_jump)
+} ss_round_wait_t;
+
+typedef struct ss_peers_t ss_peers_t;
+
+//  A neighbour set for agent self_id with K features and n neighbours of
+//  ids (ascending: the order sim mixes in) and graph degrees. NULL if out
+//  of memory.
+ss_peers_t *ss_peers_new (const ss_peers_config_t *config, int K, int self_id,
+                          int n, const int *ids, const int *degrees);
+void ss_peers_destroy (ss_peers_t **self_p);
+
+//  Start at round and epoch; every neighbour is live, unheard. resumed: we
+//  join a running fleet (a checkpoint was resumed), see ss_peers_barrier.
+void ss_peers_start (ss_peers_t *self, int64_t now, uint64_t round, uint64_t epoch,
+                     bool resumed);
+
+//  The neighbour index of agent id, or -1
+int ss_peers_index (const ss_peers_t *self, int id);
+int ss_peers_size (const ss_peers_t *self);
+ss_peer_t *ss_peers_peer (ss_peers_t *self, int p);
+uint64_t ss_peers_round (const ss_peers_t *self);
+uint64_t ss_peers_epoch (const ss_peers_t *self);
+//  The live degree (neighbours not lost)
+int ss_peers_live (const ss_peers_t *self);
+//  Our heartbeat state: SS_STATE_STARTING until every neighbour was heard
+uint32_t ss_peers_state (const ss_peers_t *self);
+//  This round: estimation only (settling after an epoch change)
+bool ss_peers_hold (const ss_peers_t *self);
+//  Counters (SS_CTR_*), kept by the module; the caller may add its own
+uint64_t *ss_peers_counters (ss_peers_t *self);
+//  The typical round time (ms) and the grace it gives
+double ss_peers_typical_ms (const ss_peers_t *self);
+double ss_peers_grace_ms (const ss_peers_t *self);
+
+//  Membership event (restart, ...): the epoch grows after this round
+void ss_peers_event (ss_peers_t *self, const char *why);
+//  Why the epoch last grew (a static text), for the log
+const char *ss_peers_why (const ss_peers_t *self);
+
+//  Start barrier: true once our first round may run. Neighbours never
+//  heard within start_timeout_ms are declared lost (they count in *lost).
+//  An agent that joins a running fleet (resumed, or its neighbours are
+//  past round 0 or in a later epoch) takes an epoch above every one it
+//  heard, so that no neighbour's running sums of an earlier process of
+//  ours are ever added again; *joined is then true and the caller sets
+//  s = psi(x) (the module holds motion for settle_rounds). A fleet that
+//  starts together stays in epoch 0.
+bool ss_peers_barrier (ss_peers_t *self, int64_t now, int *lost, bool *joined);
+
+//  Liveness, on the heartbeat timer: neighbours that went evasive since the
+//  last call are listed in ping (up to n, their count returned in *n_ping),
+//  those silent for lost_after_ms become lost (counted in *n_lost)
+void ss_peers_timer (ss_peers_t *self, int64_t now, int *ping, int *n_ping,
+                     int *n_lost);
+
+//  Begin round k: weights of the live links, and the masses of our tracker
+//  s (K) added to each live link's running sum. After it, ss_peers_peer
+//  (p)->sent is what the estimate to p carries and ->weight > 0 marks the
+//  links the round uses.
+void ss_peers_begin (ss_peers_t *self, int64_t now, const double *s);
+
+//  An estimate of agent p's: SS_CTR_RECEIVED when held (or when only its
+//  running sum is of use), else the drop counter (SS_CTR_DROP_*). It is
+//  counted by the module.
+int ss_peers_estimate (ss_peers_t *self, int64_t now, int p, uint64_t round,
+                       uint64_t epoch, uint32_t degree, const double *theta,
+                       const uint64_t *mass);
+
+//  A heartbeat of agent p's. 0, or a drop counter. *resend: the round of
+//  ours it asks for again (want - 1), -1 none.
+int ss_peers_heartbeat (ss_peers_t *self, int64_t now, int p, uint64_t round,
+                        uint64_t epoch, uint32_t degree, uint32_t state,
+                        uint64_t want, int64_t *resend);
+
+//  Is round k ready? WAIT: *wake is when to look again (the caller also
+//  looks whenever a message comes), and want[] lists (up to n) the
+//  neighbours to send a WANT of round k now (*n_want). JUMP: *jump is the
+//  round to jump to.
+ss_round_wait_t ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake,
+                               int *want, int *n_want, uint64_t *jump);
+
+//  Jump to round r (> k + 1), keeping our state
+void ss_peers_jump (ss_peers_t *self, int64_t now, uint64_t r);
+
+//  The round's inputs, once READY: nbrs[] (up to ss_peers_size, in id
+//  order) for ss_round_step, its count in *n, and the net mass (K) of the
+//  round: the running sums' steps of same-epoch neighbours minus what we
+//  sent in ss_peers_begin
+void ss_peers_mix (ss_peers_t *self, ss_neighbour_t *nbrs, int *n, int64_t *net);
+
+//  After the round: round k + 1, the new epoch. True when the epoch grew:
+//  the caller re-initialises s = psi(x) of the state it now holds (every
+//  running sum is already zero).
+bool ss_peers_end (ss_peers_t *self, int64_t now);
+
+#endif

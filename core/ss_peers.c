@@ -355,8 +355,10 @@ s_holds (const ss_peer_t *peer, uint64_t k)
 static void
 s_evidence (ss_peers_t *self, ss_peer_t *peer, int64_t now)
 {
-    if (peer->evidence_at < 0 && !s_holds (peer, self->round))
+    if (peer->evidence_at < 0 && !s_holds (peer, self->round)) {
         peer->evidence_at = now;
+        peer->want_at = -1;     //  ask for it at once
+    }
 }
 
 void
@@ -502,7 +504,7 @@ ss_peers_heartbeat (ss_peers_t *self, int64_t now, int p, uint64_t round,
     if (state >= SS_STATE_READY)
         peer->ready = true;
     //  A running peer at round r has sent its estimate of round r
-    if (state == SS_STATE_READY) {
+    if (state == SS_STATE_RUNNING) {
         peer->claim = round;
         peer->have_claim = true;
         if (round >= self->round)

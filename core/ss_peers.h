@@ -29,7 +29,7 @@
     Waiting: slow is not lost. Round k is ready when every live neighbour's
     estimate of round k is held. A neighbour without one is waited for
     while it has not passed round k itself. Once it has (a later estimate,
-    or a heartbeat of a round >= k: its estimate of round k is in the
+    or a RUNNING heartbeat of a round >= k: its estimate of round k is in the
     network, late or lost), we ask it to send that estimate again (a WANT
     in a heartbeat) and give it a grace of grace_factor x the typical round
     time (the median of the last rounds that needed no substitution, at
@@ -88,7 +88,8 @@ typedef struct {
 typedef enum {
     SS_STATE_STARTING = 0,  //  not every neighbour heard from yet
     SS_STATE_READY = 1,     //  heard every neighbour: its links are up
-    SS_STATE_STOPPING = 2
+    SS_STATE_RUNNING = 2,   //  past the barrier: has sent its estimate of `round`
+    SS_STATE_STOPPING = 3
 } ss_state_t;
 
 typedef enum {

@@ -123,7 +123,7 @@ tn_heartbeat (testnet_t *net, int i, int p, uint64_t want)
         .from = i, .to = ss_peers_peer (a->peers, p)->id, .estimate = false,
         .round = ss_peers_round (a->peers), .epoch = ss_peers_epoch (a->peers),
         .want = want, .degree = (uint32_t) ss_peers_live (a->peers),
-        .state = a->started? SS_STATE_READY: ss_peers_state (a->peers)
+        .state = a->started? SS_STATE_RUNNING: ss_peers_state (a->peers)
     };
     tn_send (net, &msg);
 }

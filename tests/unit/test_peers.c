@@ -1,0 +1,501 @@
+/*  peers: every rule of ss_peers with time passed in, boundary cases
+    included: a neighbour exactly at the liveness bounds, a round one
+    ahead, two ahead, a duplicate, a stale one; the barrier; waits, grace
+    and repairs; jumps and their corroboration; epochs; the running sums;
+    the bounds on what a neighbour may send. (Whole fleets of it run in
+    test_epoch.)
+*/
+
+#include <stdlib.h>
+#include <string.h>
+#include "ss_testutil.h"
+#include "ss_peers.h"
+
+#define K 4
+#define MS 1000                 //  us
+
+static const ss_peers_config_t s_config = {
+    .heartbeat_ms = 100, .evasive_ms = 300, .lost_after_ms = 1000,
+    .start_timeout_ms = 5000, .settle_rounds = 3, .rounds = 1000,
+    .grace_factor = 2, .grace_min_ms = 2
+};
+
+//  Agent 5 with neighbours 3, 4, 6, 7 (ring of degree 4)
+static ss_peers_t *
+s_new (void)
+{
+    int ids [] = { 3, 4, 6, 7 }, degrees [] = { 4, 4, 4, 4 };
+    ss_peers_t *self = ss_peers_new (&s_config, K, 5, 4, ids, degrees);
+    assert_non_null (self);
+    return self;
+}
+
+static const double s_theta [K] = { 0.5, -0.25, 1, 2 };
+
+static int
+s_estimate (ss_peers_t *self, int64_t now, int p, uint64_t round, uint64_t epoch,
+            const uint64_t *mass)
+{
+    static const uint64_t zero [K] = { 0 };
+    return ss_peers_estimate (self, now, p, round, epoch, 4, s_theta, mass? mass: zero);
+}
+
+static int
+s_heartbeat (ss_peers_t *self, int64_t now, int p, uint64_t round, uint32_t state)
+{
+    int64_t resend;
+    return ss_peers_heartbeat (self, now, p, round, ss_peers_epoch (self),
+                               (uint32_t) ss_peers_peer (self, p)->graph_degree, state, 0,
+                               &resend);
+}
+
+//  Start and pass the barrier at time t: every neighbour heard, READY
+static ss_peers_t *
+s_running (int64_t t)
+{
+    ss_peers_t *self = s_new ();
+    ss_peers_start (self, t, 0, 0, false);
+    for (int p = 0; p < 4; p++)
+        s_heartbeat (self, t, p, 0, SS_STATE_READY);
+    int lost;
+    bool joined;
+    assert_true (ss_peers_barrier (self, t, &lost, &joined));
+    assert_false (joined);
+    return self;
+}
+
+static ss_round_wait_t
+s_poll (ss_peers_t *self, int64_t now, int *n_want)
+{
+    int64_t wake;
+    int want [8];
+    *n_want = 8;
+    uint64_t jump;
+    return ss_peers_poll (self, now, &wake, want, n_want, &jump);
+}
+
+static void
+test_index_and_weights (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    assert_int_equal (ss_peers_index (self, 3), 0);
+    assert_int_equal (ss_peers_index (self, 7), 3);
+    assert_int_equal (ss_peers_index (self, 5), -1);
+    assert_int_equal (ss_peers_index (self, 99), -1);
+    double s [K] = { 1, 2, 3, 4 };
+    ss_peers_begin (self, 0, s);
+    for (int p = 0; p < 4; p++)
+        assert_true (ss_peers_peer (self, p)->weight == 0.2);
+    //  the mass on each link is quantize (w s): what the estimate carries
+    assert_true (ss_mass_value (ss_peers_peer (self, 2)->sent [3]) == ss_mass_value (ss_mass_quantize (0.8)));
+    ss_peers_destroy (&self);
+    assert_null (self);
+}
+
+static void
+test_liveness_bounds (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    int ping [4], n_ping = 4, n_lost;
+    //  Agent 6 (p 2) last heard at 0; the others keep talking
+    for (int p = 0; p < 4; p++)
+        if (p != 2)
+            s_heartbeat (self, 299 * MS, p, 0, SS_STATE_RUNNING);
+    ss_peers_timer (self, 300 * MS - 1, ping, &n_ping, &n_lost);
+    assert_int_equal (n_ping, 0);
+    assert_int_equal (ss_peers_peer (self, 2)->state, SS_PEER_LIVE);
+    n_ping = 4;
+    ss_peers_timer (self, 300 * MS, ping, &n_ping, &n_lost);        //  exactly at the bound
+    assert_int_equal (n_ping, 1);
+    assert_int_equal (ping [0], 2);
+    assert_int_equal (ss_peers_peer (self, 2)->state, SS_PEER_EVASIVE);
+    assert_int_equal (ss_peers_live (self), 4);                      //  evasive is live
+    for (int p = 0; p < 4; p++)
+        if (p != 2)
+            s_heartbeat (self, 999 * MS, p, 0, SS_STATE_RUNNING);
+    n_ping = 4;
+    ss_peers_timer (self, 1000 * MS - 1, ping, &n_ping, &n_lost);
+    assert_int_equal (n_lost, 0);
+    assert_int_equal (n_ping, 0);                                    //  pinged once
+    n_ping = 4;
+    ss_peers_timer (self, 1000 * MS, ping, &n_ping, &n_lost);       //  exactly at lost_after
+    assert_int_equal (n_lost, 1);
+    assert_int_equal (ss_peers_peer (self, 2)->state, SS_PEER_LOST);
+    assert_int_equal (ss_peers_live (self), 3);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_LOST], 1);
+    //  The live degree sets the weights: 1 / (1 + max (3, 4))
+    double s [K] = { 0 };
+    ss_peers_begin (self, 1000 * MS, s);
+    assert_true (ss_peers_peer (self, 0)->weight == 0.2);
+    assert_true (ss_peers_peer (self, 2)->weight == 0);
+    //  The loss is a membership event: the epoch grows after this round
+    for (int p = 0; p < 4; p++)
+        if (p != 2)
+            s_estimate (self, 1001 * MS, p, 0, 0, NULL);
+    int n_want;
+    assert_int_equal (s_poll (self, 1001 * MS, &n_want), SS_ROUND_READY);
+    ss_neighbour_t nbrs [4];
+    int n;
+    int64_t net [K];
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_int_equal (n, 3);
+    assert_true (ss_peers_end (self, 1002 * MS));
+    assert_int_equal (ss_peers_epoch (self), 1);
+    assert_string_equal (ss_peers_why (self), "neighbour lost");
+    assert_true (ss_peers_hold (self));
+    //  Heard again: re-admitted, and the epoch grows once more
+    s_heartbeat (self, 1100 * MS, 2, 1, SS_STATE_RUNNING);
+    assert_int_equal (ss_peers_peer (self, 2)->state, SS_PEER_LIVE);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_READMITTED], 1);
+    ss_peers_destroy (&self);
+}
+
+static void
+test_barrier (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_new ();
+    ss_peers_start (self, 0, 0, 0, false);
+    int lost;
+    bool joined;
+    assert_int_equal (ss_peers_state (self), SS_STATE_STARTING);
+    for (int p = 0; p < 3; p++)
+        s_heartbeat (self, 10 * MS, p, 0, SS_STATE_STARTING);
+    assert_false (ss_peers_barrier (self, 10 * MS, &lost, &joined));
+    s_heartbeat (self, 20 * MS, 3, 0, SS_STATE_STARTING);
+    assert_int_equal (ss_peers_state (self), SS_STATE_READY);       //  heard all
+    assert_false (ss_peers_barrier (self, 20 * MS, &lost, &joined));    //  not all READY
+    for (int p = 0; p < 3; p++)
+        s_heartbeat (self, 30 * MS, p, 0, SS_STATE_READY);
+    assert_false (ss_peers_barrier (self, 30 * MS, &lost, &joined));
+    //  An estimate is as good as READY: it runs rounds
+    assert_int_equal (s_estimate (self, 40 * MS, 3, 0, 0, NULL), SS_CTR_RECEIVED);
+    assert_true (ss_peers_barrier (self, 40 * MS, &lost, &joined));
+    assert_false (joined);
+    assert_int_equal (ss_peers_epoch (self), 0);
+    ss_peers_destroy (&self);
+
+    //  A neighbour never heard: lost at exactly start_timeout
+    self = s_new ();
+    ss_peers_start (self, 0, 0, 0, false);
+    for (int p = 0; p < 3; p++)
+        s_heartbeat (self, 10 * MS, p, 0, SS_STATE_READY);
+    assert_false (ss_peers_barrier (self, 5000 * MS - 1, &lost, &joined));
+    assert_int_equal (lost, 0);
+    assert_true (ss_peers_barrier (self, 5000 * MS, &lost, &joined));
+    assert_int_equal (lost, 1);
+    assert_int_equal (ss_peers_peer (self, 3)->state, SS_PEER_LOST);
+    ss_peers_destroy (&self);
+
+    //  Joining a running fleet: an epoch above every one heard, and hold
+    self = s_new ();
+    ss_peers_start (self, 0, 40, 2, true);
+    for (int p = 0; p < 4; p++) {
+        int64_t resend;
+        ss_peers_heartbeat (self, 10 * MS, p, 90, p == 1? 6: 5, 4, SS_STATE_RUNNING, 0, &resend);
+    }
+    assert_true (ss_peers_barrier (self, 10 * MS, &lost, &joined));
+    assert_true (joined);
+    assert_int_equal (ss_peers_epoch (self), 7);
+    assert_true (ss_peers_hold (self));
+    ss_peers_destroy (&self);
+}
+
+static void
+test_slots (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    double s [K] = { 0 };
+    ss_peers_begin (self, 0, s);                    //  round 0
+    assert_int_equal (s_estimate (self, 1, 0, 0, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (s_estimate (self, 2, 0, 0, 0, NULL), SS_CTR_DROP_DUPLICATE);
+    assert_int_equal (s_estimate (self, 3, 1, 1, 0, NULL), SS_CTR_RECEIVED);   //  one ahead
+    assert_int_equal (s_estimate (self, 4, 1, 1, 0, NULL), SS_CTR_DROP_DUPLICATE);
+    //  Two ahead: slot 0 holds round 0 of agent 3, never given up
+    assert_int_equal (s_estimate (self, 5, 0, 2, 0, NULL), SS_CTR_DROP_STALE);
+    //  ... but agent 6's slot 0 is free
+    assert_int_equal (s_estimate (self, 6, 2, 2, 0, NULL), SS_CTR_RECEIVED);
+    assert_true (ss_peers_peer (self, 2)->slot [0].round == 2);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_RECEIVED], 3);
+    ss_peers_destroy (&self);
+
+    //  Stale: an estimate of a round we computed; its running sum still counts
+    self = s_running (0);
+    ss_peers_begin (self, 0, s);
+    for (int p = 0; p < 4; p++)
+        s_estimate (self, 1, p, 0, 0, NULL);
+    int n_want;
+    assert_int_equal (s_poll (self, 1, &n_want), SS_ROUND_READY);
+    ss_neighbour_t nbrs [4];
+    int n;
+    int64_t net [K];
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_false (ss_peers_end (self, 2));
+    assert_int_equal (ss_peers_round (self), 1);
+    uint64_t mass [K] = { 7, 7, 7, 7 };
+    assert_int_equal (s_estimate (self, 3, 0, 0, 0, mass), SS_CTR_DROP_STALE);
+    assert_true (ss_peers_peer (self, 0)->newest_have);
+    ss_peers_destroy (&self);
+}
+
+//  Waiting: no evidence -> wait (and nudge after two graces); evidence ->
+//  a WANT at once, then the round runs after a grace; two ahead -> at once
+static void
+test_waits (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    double s [K] = { 0 };
+    int n_want;
+    int64_t t = 0;
+    //  Measure the typical round: 5 rounds of 1 ms
+    for (int r = 0; r < 6; r++) {
+        ss_peers_begin (self, t, s);
+        for (int p = 0; p < 4; p++)
+            s_estimate (self, t + MS, p, (uint64_t) r, 0, NULL);
+        assert_int_equal (s_poll (self, t + MS, &n_want), SS_ROUND_READY);
+        ss_neighbour_t nbrs [4];
+        int n;
+        int64_t net [K];
+        ss_peers_mix (self, nbrs, &n, net);
+        ss_peers_end (self, t + MS);
+        t += MS;
+    }
+    assert_true (ss_peers_typical_ms (self) == 1.0);
+    assert_true (ss_peers_grace_ms (self) == 2.0);      //  2 x 1 ms, floor 2 ms
+    uint64_t k = ss_peers_round (self);                 //  6
+    ss_peers_begin (self, t, s);
+    for (int p = 0; p < 3; p++)
+        s_estimate (self, t + 100, p, k, 0, NULL);
+    //  Agent 7 (p 3) silent and not past us: wait, nudge at 2 graces
+    assert_int_equal (s_poll (self, t + 200, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 0);
+    assert_int_equal (s_poll (self, t + 4 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 0);
+    assert_int_equal (s_poll (self, t + 4 * MS, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 1);
+    assert_int_equal (s_poll (self, t + 100 * MS, &n_want), SS_ROUND_WAIT);   //  still waited for
+    //  Now it is seen one round past us (its round k estimate is lost)
+    t += 100 * MS;
+    assert_int_equal (s_estimate (self, t, 3, k + 1, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (s_poll (self, t, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 1);                       //  a WANT at once
+    assert_int_equal (s_poll (self, t + 2 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (s_poll (self, t + 2 * MS, &n_want), SS_ROUND_READY);      //  grace over
+    ss_neighbour_t nbrs [4];
+    int n;
+    int64_t net [K];
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_int_equal (n, 4);
+    assert_null (nbrs [3].theta);                       //  our own stands in
+    assert_non_null (nbrs [2].theta);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_SUBSTITUTIONS], 1);
+    ss_peers_end (self, t + 2 * MS);
+    ss_peers_destroy (&self);
+
+    //  A heartbeat of a running neighbour at our round is evidence too; two
+    //  rounds ahead is not waited for at all
+    self = s_running (0);
+    ss_peers_begin (self, 0, s);
+    s_estimate (self, 10, 0, 0, 0, NULL);
+    s_estimate (self, 10, 1, 0, 0, NULL);
+    s_heartbeat (self, 15, 2, 0, SS_STATE_READY);       //  not running yet: no evidence
+    assert_true (ss_peers_peer (self, 2)->evidence_at == -1);
+    s_heartbeat (self, 20, 2, 0, SS_STATE_RUNNING);
+    assert_true (ss_peers_peer (self, 2)->evidence_at == 20);
+    s_estimate (self, 30, 3, 2, 0, NULL);
+    assert_int_equal (s_poll (self, 40, &n_want), SS_ROUND_WAIT);   //  agent 6: a grace
+    assert_int_equal (n_want, 1);                                   //  (agent 7: none)
+    ss_peers_destroy (&self);
+}
+
+static void
+test_jumps (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    double s [K] = { 0 };
+    ss_peers_begin (self, 0, s);
+    int64_t wake;
+    int want [4], n_want = 4;
+    uint64_t jump = 0;
+    //  One frame far ahead moves nobody
+    s_estimate (self, 10, 0, 500, 0, NULL);
+    assert_int_equal (ss_peers_poll (self, 10, &wake, want, &n_want, &jump), SS_ROUND_WAIT);
+    //  A second neighbour ahead: jump to the lower of the two claims
+    s_heartbeat (self, 20, 1, 300, SS_STATE_RUNNING);
+    n_want = 4;
+    assert_int_equal (ss_peers_poll (self, 20, &wake, want, &n_want, &jump), SS_ROUND_JUMP);
+    assert_int_equal (jump, 300);
+    ss_peers_jump (self, 20, jump);
+    assert_int_equal (ss_peers_round (self), 300);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_JUMPS], 1);
+    //  One round ahead is not a jump
+    ss_peers_destroy (&self);
+    self = s_running (0);
+    ss_peers_begin (self, 0, s);
+    for (int p = 0; p < 4; p++)
+        s_estimate (self, 10, p, 1, 0, NULL);
+    n_want = 4;
+    assert_int_equal (ss_peers_poll (self, 10, &wake, want, &n_want, &jump), SS_ROUND_WAIT);
+    ss_peers_destroy (&self);
+    //  With a single live neighbour, its claim is enough
+    int ids [] = { 4 }, degrees [] = { 1 };
+    self = ss_peers_new (&s_config, K, 5, 1, ids, degrees);
+    ss_peers_start (self, 0, 0, 0, false);
+    s_heartbeat (self, 0, 0, 0, SS_STATE_READY);
+    int lost;
+    bool joined;
+    assert_true (ss_peers_barrier (self, 0, &lost, &joined));
+    ss_peers_begin (self, 0, s);
+    s_heartbeat (self, 10, 0, 80, SS_STATE_RUNNING);
+    n_want = 4;
+    assert_int_equal (ss_peers_poll (self, 10, &wake, want, &n_want, &jump), SS_ROUND_JUMP);
+    assert_int_equal (jump, 80);
+    ss_peers_destroy (&self);
+}
+
+//  The bounds on what a neighbour may send
+static void
+test_bounds (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    uint64_t zero [K] = { 0 };
+    double big [K] = { 0, 0, 2 * SS_ROUND_MAX_THETA, 0 };
+    int64_t resend;
+    assert_int_equal (s_estimate (self, 1, 0, 1000, 0, NULL), SS_CTR_DROP_ROUND);  //  beyond the run
+    assert_int_equal (s_estimate (self, 1, 0, 999, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (ss_peers_heartbeat (self, 1, 0, 1000, 0, 4, SS_STATE_STOPPING, 0, &resend), 0);
+    assert_int_equal (ss_peers_heartbeat (self, 1, 0, 1001, 0, 4, SS_STATE_RUNNING, 0, &resend),
+                      SS_CTR_DROP_ROUND);
+    assert_int_equal (ss_peers_estimate (self, 1, 1, 0, UINT64_MAX, 4, s_theta, zero),
+                      SS_CTR_DROP_EPOCH);
+    assert_int_equal (ss_peers_estimate (self, 1, 1, 0, SS_PEERS_MAX_EPOCH_GAP, 4, s_theta, zero),
+                      SS_CTR_RECEIVED);
+    assert_int_equal (ss_peers_estimate (self, 1, 2, 0, 0, 5, s_theta, zero), SS_CTR_DROP_VALUE);
+    assert_int_equal (ss_peers_estimate (self, 1, 2, 0, 0, 4, big, zero), SS_CTR_DROP_VALUE);
+    uint64_t huge [K] = { 0, (uint64_t) ss_mass_quantize (2 * SS_PEERS_MAX_STEP), 0, 0 };
+    assert_int_equal (ss_peers_estimate (self, 1, 2, 0, 0, 4, s_theta, huge), SS_CTR_DROP_VALUE);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_DROP_VALUE], 3);
+    ss_peers_destroy (&self);
+    //  Unbounded runs: never more than 2^40 rounds ahead, never wrapping
+    ss_peers_config_t open = s_config;
+    open.rounds = 0;
+    int ids [] = { 3, 4 }, degrees [] = { 4, 4 };
+    self = ss_peers_new (&open, K, 5, 2, ids, degrees);
+    ss_peers_start (self, 0, 10, 0, false);
+    assert_int_equal (s_estimate (self, 1, 0, 10 + SS_PEERS_MAX_AHEAD, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (s_estimate (self, 1, 1, 11 + SS_PEERS_MAX_AHEAD, 0, NULL), SS_CTR_DROP_ROUND);
+    assert_int_equal (s_estimate (self, 1, 1, UINT64_MAX, 0, NULL), SS_CTR_DROP_ROUND);
+    ss_peers_destroy (&self);
+}
+
+//  Running sums: a late message is counted when it comes, a lost one is
+//  made up by the next, a duplicate adds nothing, another epoch adds nothing
+static void
+test_running_sums (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    double s [K] = { 0 };
+    ss_neighbour_t nbrs [4];
+    int n, n_want;
+    int64_t net [K];
+    uint64_t sum [K] = { 0 };
+    uint64_t q = (uint64_t) ss_mass_quantize (0.125);
+    //  round 0: every sum arrives
+    ss_peers_begin (self, 0, s);
+    for (int k = 0; k < K; k++)
+        sum [k] += q;
+    for (int p = 0; p < 4; p++)
+        s_estimate (self, 1, p, 0, 0, sum);
+    assert_int_equal (s_poll (self, 1, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_true (ss_mass_value (net [0]) == 4 * 0.125);
+    ss_peers_end (self, 2);
+    //  round 1: agent 3's estimate is lost; agent 3 is seen at round 2
+    ss_peers_begin (self, 10 * MS, s);
+    for (int k = 0; k < K; k++)
+        sum [k] += q;
+    for (int p = 1; p < 4; p++)
+        s_estimate (self, 10 * MS, p, 1, 0, sum);
+    uint64_t later [K];
+    for (int k = 0; k < K; k++)
+        later [k] = sum [k] + q;
+    s_estimate (self, 10 * MS, 0, 2, 0, later);
+    assert_int_equal (s_poll (self, 10 * MS + 200 * MS, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    //  the three on time add 0.125; agent 3's newest (round 2) adds 0.25
+    assert_true (ss_mass_value (net [0]) == 3 * 0.125 + 0.25);
+    ss_peers_end (self, 10 * MS + 200 * MS);
+    //  round 2: agent 3's round 2 estimate is held, its sum already added;
+    //  a duplicate and a late round 1 add nothing
+    ss_peers_begin (self, 300 * MS, s);
+    assert_int_equal (s_estimate (self, 300 * MS, 0, 2, 0, later), SS_CTR_DROP_DUPLICATE);
+    assert_int_equal (s_estimate (self, 300 * MS, 0, 1, 0, sum), SS_CTR_DROP_STALE);
+    for (int p = 1; p < 4; p++)
+        s_estimate (self, 300 * MS, p, 2, 0, later);
+    assert_int_equal (s_poll (self, 300 * MS, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_true (ss_mass_value (net [0]) == 3 * 0.125);
+    //  what we sent ourselves is subtracted: s = 0 here, so nothing
+    ss_peers_end (self, 300 * MS);
+    //  round 3, agent 4 in epoch 1: its sum is not ours to add; we enter
+    //  epoch 1 after the round and every sum is zeroed
+    double s1 [K] = { 1, 1, 1, 1 };
+    ss_peers_begin (self, 400 * MS, s1);
+    double w_s = ss_mass_value (ss_mass_quantize (0.2));
+    assert_true (ss_mass_value (ss_peers_peer (self, 1)->sent [0]) == w_s);
+    for (int p = 0; p < 4; p++)
+        if (p != 1)
+            s_estimate (self, 400 * MS, p, 3, 0, later);
+    s_estimate (self, 400 * MS, 1, 3, 1, later);
+    assert_int_equal (s_poll (self, 400 * MS, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_true (ss_mass_value (net [0]) == -4 * w_s);  //  only what we sent
+    assert_true (ss_peers_end (self, 400 * MS));
+    assert_int_equal (ss_peers_epoch (self), 1);
+    assert_false (ss_peers_peer (self, 1)->applied_any);
+    assert_true (ss_peers_peer (self, 0)->sent [0] == 0);
+    ss_peers_destroy (&self);
+}
+
+//  Repairs: a WANT of our round or the last one is answered
+static void
+test_resend (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    int64_t resend;
+    ss_peers_start (self, 0, 7, 0, false);
+    ss_peers_heartbeat (self, 1, 0, 7, 0, 4, SS_STATE_RUNNING, 8, &resend);
+    assert_int_equal (resend, 7);
+    ss_peers_heartbeat (self, 1, 0, 6, 0, 4, SS_STATE_RUNNING, 7, &resend);
+    assert_int_equal (resend, 6);
+    ss_peers_heartbeat (self, 1, 0, 5, 0, 4, SS_STATE_RUNNING, 6, &resend);
+    assert_int_equal (resend, -1);
+    ss_peers_heartbeat (self, 1, 0, 8, 0, 4, SS_STATE_RUNNING, 9, &resend);
+    assert_int_equal (resend, -1);
+    ss_peers_destroy (&self);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_index_and_weights),
+        cmocka_unit_test (test_liveness_bounds),
+        cmocka_unit_test (test_barrier),
+        cmocka_unit_test (test_slots),
+        cmocka_unit_test (test_waits),
+        cmocka_unit_test (test_jumps),
+        cmocka_unit_test (test_bounds),
+        cmocka_unit_test (test_running_sums),
+        cmocka_unit_test (test_resend),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1726,15 +1726,21 @@ s_print_value (FILE *out, const char *text)
     return 0;
 }
 
-#define S_DOC_COLUMN 32
-
-//  One line: its name at name_col (after a '#' at hash_col if hash_col >=
-//  0: a commented-out key), " = value" if value, then "#   [default] doc"
+//  One key: a comment "#   [default] doc", then on its own line its name
+//  at name_col (after a '#' at hash_col if hash_col >= 0: a commented-out
+//  key) and " = value" if value. A line "name = value" stays plain for
+//  whoever greps it.
 static int
 s_write_line (FILE *out, int hash_col, int name_col, const ss_fleet_key_t *key,
               const char *value)
 {
-    long start = ftell (out);
+    fprintf (out, "%*s#   ", hash_col >= 0? hash_col: name_col, "");
+    if (s_is_leaf (key)) {
+        char shown [128];
+        if (ss_fleet_key_default (key, shown, sizeof shown) == 0)
+            fprintf (out, "[%s] ", shown);
+    }
+    fprintf (out, "%s\n", key->doc);
     if (hash_col >= 0)
         fprintf (out, "%*s#%*s", hash_col, "", name_col - hash_col - 1, "");
     else
@@ -1745,14 +1751,7 @@ s_write_line (FILE *out, int hash_col, int name_col, const ss_fleet_key_t *key,
         fputs (" = ", out);
         rc = s_print_value (out, value);
     }
-    long width = ftell (out) - start;
-    fprintf (out, "%*s#   ", width < S_DOC_COLUMN? (int) (S_DOC_COLUMN - width): 1, "");
-    if (s_is_leaf (key)) {
-        char shown [128];
-        if (ss_fleet_key_default (key, shown, sizeof shown) == 0)
-            fprintf (out, "[%s] ", shown);
-    }
-    fprintf (out, "%s\n", key->doc);
+    fputc ('\n', out);
     return rc;
 }
 
@@ -1794,7 +1793,8 @@ s_write_fleet (FILE *out, const ss_fleet_t *self, const char *dir, const double 
 {
     fprintf (out,
         "#   Fleet %s, written by swarmshape from %s (--set overrides applied).\n"
-        "#   Every key with its value; after '#', its [default] and meaning.\n"
+        "#   Every key with its value, after a comment with its [default] and\n"
+        "#   meaning.\n"
         "#   ZPL (CZMQ zconfig): 4 spaces of indentation per level.\n"
         "fleet\n", self->name, self->path);
     int rc = 0;

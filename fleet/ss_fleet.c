@@ -64,6 +64,13 @@ s_init_word (int value)
 }
 
 static const char *
+s_transport_word (int value)
+{
+    static const char *words [] = { "auto", "tcp" };
+    return value >= 0 && value <= SS_TRANSPORT_TCP? words [value]: NULL;
+}
+
+static const char *
 s_graph_word (int value)
 {
     return value >= 0 && value <= SS_GRAPH_EDGES?
@@ -188,13 +195,34 @@ static const ss_fleet_key_t s_keys [] = {
     { "faults/heartbeat_ms", SS_FLEET_INT, F (heartbeat_ms), 1, 3600000, NULL, NULL, "250",
       NULL, 0, "heartbeat to every neighbour (>= 1)" },
     { "faults/round_timeout_ms", SS_FLEET_INT, F (round_timeout_ms), 1, 86400000, NULL,
-      NULL, "2000", NULL, 0, "longest wait for a live neighbour's estimate" },
+      NULL, "2000", NULL, 0, "longest grace for an estimate known to be late (sent, "
+      "not come); a neighbour that has not sent its is waited for while it lives" },
+    { "faults/grace_factor", SS_FLEET_DOUBLE, F (grace_factor), SS_FLEET_POSITIVE, 0,
+      NULL, NULL, "2", NULL, 0, "that grace is this many typical rounds (the median of "
+      "the last 31 clean ones) ..." },
+    { "faults/grace_min_ms", SS_FLEET_INT, F (grace_min_ms), 1, 86400000, NULL, NULL,
+      "2", NULL, 0, "... and at least this (<= round_timeout_ms)" },
     { "faults/lost_after_ms", SS_FLEET_INT, F (lost_after_ms), 1, 86400000, NULL, NULL,
       "5000", NULL, 0, "silence after which a neighbour is lost (> heartbeat_ms)" },
+    { "faults/evasive_ms", SS_FLEET_INT, F (evasive_ms), 0, 86400000, NULL, NULL,
+      "0", NULL, 0, "silence after which a neighbour is pinged (< lost_after_ms); "
+      "0: lost_after_ms / 3" },
+    { "faults/start_timeout_ms", SS_FLEET_INT, F (start_timeout_ms), 1, 86400000, NULL,
+      NULL, "120000", NULL, 0, "start barrier: longest wait for a neighbour never heard; "
+      "then it is lost and the run starts without it" },
     { "faults/checkpoint_every", SS_FLEET_INT, F (checkpoint_every), 1, INT_MAX, NULL,
       NULL, "50", NULL, 0, "rounds between checkpoints (>= 1)" },
     { "faults/settle_rounds", SS_FLEET_INT, F (settle_rounds), 0, 1000000, NULL, NULL,
       "20", NULL, 0, "rounds without motion after an epoch change (>= 0)" },
+
+    { "links", SS_FLEET_SECTION, NONE, 0, 0, NULL, NULL, NULL, NULL, 0,
+      "how agents' links are made; not part of the fleet id" },
+    { "links/connections", SS_FLEET_INT, F (connections), 1, 8, NULL, NULL, "2", NULL, 0,
+      "connections per link, used in turn: a stalled one (a lost segment) never holds "
+      "the next round's estimate (1..8)" },
+    { "links/transport", SS_FLEET_ENUM, F (transport), 0, 0, s_transport_word,
+      "transport", "auto", NULL, 0, "auto: agents of one host over ipc://, others tcp:// "
+      "| tcp: tcp:// everywhere (CURVE on both)" },
 };
 
 #undef F
@@ -207,6 +235,7 @@ static const ss_fleet_key_t s_keys [] = {
 //  Enumerated fields are stored as int
 _Static_assert (sizeof (ss_graph_kind_t) == sizeof (int), "enum size");
 _Static_assert (sizeof (ss_init_t) == sizeof (int), "enum size");
+_Static_assert (sizeof (ss_transport_t) == sizeof (int), "enum size");
 
 const ss_fleet_key_t *
 ss_fleet_keys (int *count)
@@ -1085,6 +1114,16 @@ s_read_fleet (s_ctx_t *ctx, zconfig_t *fleet, ss_fleet_t *self)
         return s_fail (ctx, "fleet/faults/lost_after_ms", "must be larger than "
                        "heartbeat_ms (%d), got %d", self->heartbeat_ms,
                        self->lost_after_ms);
+    if (self->evasive_ms == 0)
+        self->evasive_ms = self->lost_after_ms / 3 > 0? self->lost_after_ms / 3: 1;
+    if (self->evasive_ms >= self->lost_after_ms)
+        return s_fail (ctx, "fleet/faults/evasive_ms", "must be smaller than "
+                       "lost_after_ms (%d), got %d", self->lost_after_ms,
+                       self->evasive_ms);
+    if (self->grace_min_ms > self->round_timeout_ms)
+        return s_fail (ctx, "fleet/faults/grace_min_ms", "must be at most "
+                       "round_timeout_ms (%d), got %d", self->round_timeout_ms,
+                       self->grace_min_ms);
     return 0;
 }
 

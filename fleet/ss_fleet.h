@@ -28,6 +28,7 @@
 #define SS_FLEET_MAX_AGENTS 100000
 
 typedef enum { SS_INIT_UNIFORM, SS_INIT_BOX, SS_INIT_FILE } ss_init_t;
+typedef enum { SS_TRANSPORT_AUTO, SS_TRANSPORT_TCP } ss_transport_t;
 
 typedef struct {
     char host [256];        //  host this agent runs on
@@ -63,10 +64,17 @@ typedef struct {
     char state_dir [PATH_MAX];  //  agents' checkpoints ["state", resolved]
     //  faults (not hashed into ss_fleet_id: tuning may differ per run)
     int heartbeat_ms;       //  heartbeat period to neighbours
-    int round_timeout_ms;   //  longest wait for a live neighbour
+    int round_timeout_ms;   //  longest grace for an estimate known to be late
     int lost_after_ms;      //  silence after which a neighbour is lost
+    int evasive_ms;         //  silence after which a neighbour is pinged
+    int start_timeout_ms;   //  longest wait for a neighbour at start
+    double grace_factor;    //  grace = factor x the typical round time
+    int grace_min_ms;       //  ... and at least this
     int checkpoint_every;   //  rounds between checkpoints
     int settle_rounds;      //  rounds without motion after an epoch change
+    //  links (not hashed either)
+    int connections;        //  connections per link, used in turn
+    ss_transport_t transport;   //  same-host links over ipc:// (auto) or tcp
 } ss_fleet_t;
 //  (defaults, bounds and documentation of every field: the key table)
 

@@ -76,15 +76,34 @@ fleet
         keys = keys             #   [keys] certificate directory
         # state = state         #   [state] agents' checkpoint directory
 
-    #   Faults (docs/fleet-design.md, "Faults"): membership, bounded wait,
+    #   Faults (docs/fleet-design.md, "Faults"): membership, waits, start,
     #   checkpoints. Not part of the fleet id: may differ from run to run.
     faults
         heartbeat_ms = 250      #   [250] heartbeat to every neighbour (>= 1)
-        round_timeout_ms = 2000 #   [2000] longest wait for a live neighbour's
-                                #   estimate; then the round runs without it
+        round_timeout_ms = 2000 #   [2000] longest grace for an estimate known to
+                                #   be late (its sender is past the round); a
+                                #   neighbour that has not sent its estimate yet is
+                                #   waited for while it lives (slow is not lost)
+        grace_factor = 2        #   [2] that grace is this many typical rounds
+                                #   (the median of the last 31 clean ones) ...
+        grace_min_ms = 2        #   [2] ... and at least this (<= round_timeout_ms)
         lost_after_ms = 5000    #   [5000] silence after which a neighbour is
                                 #   lost (> heartbeat_ms)
+        evasive_ms = 0          #   [0] silence after which a neighbour is pinged
+                                #   (< lost_after_ms); 0: lost_after_ms / 3
+        start_timeout_ms = 120000   #   [120000] start barrier: longest wait for a
+                                #   neighbour never heard; then the run starts
+                                #   without it
         checkpoint_every = 50   #   [50] rounds between checkpoints (>= 1)
         settle_rounds = 20      #   [20] after an epoch change (a fault), rounds
                                 #   the agent estimates without moving, so it
                                 #   never moves on a re-initialised tracker (>= 0)
+
+    #   Links between agents. Not part of the fleet id.
+    links
+        connections = 2         #   [2] connections per link, used in turn: a
+                                #   stalled one (a lost segment) never holds the
+                                #   next round's estimate (1..8)
+        transport = auto        #   [auto] auto: agents of one host over ipc://,
+                                #   others over tcp:// | tcp: tcp:// everywhere
+                                #   (CURVE on both)

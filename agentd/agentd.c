@@ -5,8 +5,8 @@
 
     The design is docs/fleet-design.md; in short:
 
-    - A ROUTER bound on the agent's port (CURVE server, zauth admitting the
-      fleet's keys) receives ESTIMATE and HEARTBEAT from neighbours.
+    - A ROUTER bound on the agent's port (CURVE server, ss_zap admitting
+      its graph neighbours' keys) receives ESTIMATE and HEARTBEAT from them.
     - One DEALER per neighbour (CURVE client) carries our ESTIMATEs.
     - One DEALER to the coordinator carries REPORT and HEARTBEAT (sent with
       ZMQ_DONTWAIT and ZMQ_IMMEDIATE: a missing coordinator never blocks or
@@ -1167,7 +1167,7 @@ s_setup_net (agentd_t *self)
             rc = 2;
             goto done;
         }
-        self->auth = ss_keys_start_auth (fleet, self->verbose, err, sizeof (err));
+        self->auth = ss_keys_start_zap (fleet, self->id, self->verbose, err, sizeof (err));
         if (!self->auth) {
             fprintf (stderr, "agentd: %s\n", err);
             rc = 2;

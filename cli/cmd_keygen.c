@@ -1,6 +1,8 @@
 /*  swarmshape keygen FLEET [--force]: the fleet's CURVE certificates
-    (docs/fleet-design.md, "Keys"). Idempotent: existing certificates are
-    kept unless --force renews them all. */
+    (docs/fleet-design.md, "Keys"): one per agent, the coordinator's and
+    the operator's (for target and status). Idempotent: existing
+    certificates are kept unless --force renews them all; a directory made
+    by an older keygen gets its missing operator key. */
 
 #include <stdio.h>
 #include "ss_cli.h"
@@ -24,12 +26,13 @@ ss_cmd_keygen (int argc, char **argv)
     }
     else
     if (written == 0)
-        printf ("%s: all %d certificates present (%d agents + coordinator); "
-                "--force renews them\n", fleet->keys, fleet->count + 1, fleet->count);
-    else
-        printf ("%s: wrote %d certificate%s (of %d: %d agents + coordinator)\n",
-                fleet->keys, written, written == 1? "": "s", fleet->count + 1,
+        printf ("%s: all %d certificates present (%d agents + coordinator + "
+                "operator); --force renews them\n", fleet->keys, fleet->count + 2,
                 fleet->count);
+    else
+        printf ("%s: wrote %d certificate%s (of %d: %d agents + coordinator + "
+                "operator)\n", fleet->keys, written, written == 1? "": "s",
+                fleet->count + 2, fleet->count);
     ss_fleet_destroy (&fleet);
     return rc;
 }

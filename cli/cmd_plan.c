@@ -10,10 +10,13 @@
                         initial.csv` when init = file), so that it reads the
                         same next to the bundle's keys/ as in PREFIX
         initial.csv     only with init = file: the initial positions
-        keys/           every public certificate of the fleet (0644), and
-                        the secret certificates (0600) of this host's agents
-                        only, plus coordinator.key_secret on the
-                        coordinator's host only
+        keys/           the public certificates of every agent and of the
+                        coordinator (0644), and the secret certificates
+                        (0600) of this host's agents only; on the
+                        coordinator's host also coordinator.key_secret and
+                        operator.key (public). operator.key_secret goes to
+                        no bundle: it stays with the operator, whose
+                        swarmshape target and status use it
         units.txt       the units to enable here, one per line:
                         coordinator.service, then agentd@<id>.service
         install.sh      run as root on HOST: creates the system user
@@ -355,13 +358,19 @@ s_write_keys (s_plan_t *self, const s_host_t *host, const char *dir)
         return 1;
     }
     int rc = 0;
-    for (int i = -1; rc == 0 && i < fleet->count; i++) {
+    //  Every agent's and the coordinator's public key; the operator's to
+    //  the coordinator's host only (it admits the operator, agents never
+    //  do); the operator's secret to no bundle (it stays with the operator)
+    for (int i = SS_KEYS_OPERATOR; rc == 0 && i < fleet->count; i++) {
+        if (i == SS_KEYS_OPERATOR && !host->coordinator)
+            continue;
         char name [64], src [2 * PATH_MAX], dst [2 * PATH_MAX];
         ss_keys_name (i, name, sizeof name);
         snprintf (src, sizeof src, "%s/%s.key", fleet->keys, name);
         snprintf (dst, sizeof dst, "%s/%s.key", keys, name);
         rc = s_copy (src, dst, 0644);
-        bool mine = i < 0? host->coordinator: streq (fleet->agents [i].host, host->name);
+        bool mine = i == SS_KEYS_OPERATOR? false:
+                    i < 0? host->coordinator: streq (fleet->agents [i].host, host->name);
         if (rc == 0 && mine) {
             strcat (src, "_secret");
             strcat (dst, "_secret");

@@ -1,7 +1,7 @@
 /*  swarmshape status FLEET: ask the coordinator how the run goes.
 
     The query is a CONTROL STATUS (SS_CONTROL_STATUS), accepted only from
-    a peer authenticated as "coordinator". The reply's
+    a peer authenticated as "operator" (operator.key_secret). The reply's
     last frame is one JSON object: round (last traced), agents (live), J,
     kl, disagreement, highest, final, targets, missed_reports, late_reports,
     fleet_agents, lost (ids). The line printed adds `lost 3,7` and

@@ -1,6 +1,6 @@
 /*  swarmshape target FLEET TARGETFILE: inject a new target into a running
     fleet. Sends TARGET (switch_round 0: "coordinator decides") to the
-    coordinator over a DEALER holding the coordinator certificate, and
+    coordinator over a DEALER holding the operator certificate, and
     prints the switch round the coordinator chose and announced. */
 
 #include <czmq.h>

@@ -1,13 +1,17 @@
 /*  ss_cli: argument parsing and fleet loading for the subcommands. */
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "ss_cli.h"
 #include "ss_keys.h"
 
 volatile sig_atomic_t ss_cli_stop = 0;
+
+#define SS_CLI_HANDSHAKE_MS 5000    //  longest wait for the coordinator's handshake
 
 static void
 s_on_signal (int sig)
@@ -147,12 +151,25 @@ ss_cli_operator_socket (const char *command, const ss_fleet_t *fleet,
         *rc = 2;
         return NULL;
     }
-    zcert_t *cert = NULL;
+    //  Our own key, operator.key_secret, and the coordinator's public key:
+    //  never the coordinator's secret (who steers cannot impersonate it)
+    zcert_t *cert = NULL, *server = NULL;
     if (!insecure) {
-        char err [1024];
-        cert = ss_keys_load_secret (fleet, "coordinator", err, sizeof err);
-        if (!cert) {
+        char err [1024], path [PATH_MAX + 32];
+        struct stat st;
+        snprintf (path, sizeof path, "%s/operator.key_secret", fleet->keys);
+        if (stat (path, &st) && errno == ENOENT) {
+            fprintf (stderr, "swarmshape %s: %s: no operator key (the key directory "
+                     "was made by an older keygen?): run swarmshape keygen %s, then "
+                     "restart the coordinator\n", command, path, fleet->path);
+            *rc = 2;
+            return NULL;
+        }
+        cert = ss_keys_load_secret (fleet, "operator", err, sizeof err);
+        server = cert? ss_keys_load_public (fleet, "coordinator", err, sizeof err): NULL;
+        if (!server) {
             fprintf (stderr, "swarmshape %s: %s\n", command, err);
+            zcert_destroy (&cert);
             *rc = 2;
             return NULL;
         }
@@ -164,16 +181,41 @@ ss_cli_operator_socket (const char *command, const ss_fleet_t *fleet,
         snprintf (star, endpoint_size - (size_t) (star - endpoint), "://127.0.0.1:%s",
                   strstr (fleet->coordinator, "://*:") + 5);
     zsock_t *sock = zsock_new (ZMQ_DEALER);
+    zsock_t *monitor = NULL;
     if (sock) {
         zsock_set_linger (sock, 0);
-        if (cert)
-            ss_keys_apply_client (sock, cert, zcert_public_txt (cert));
+        if (cert) {
+            ss_keys_apply_client (sock, cert, zcert_public_txt (server));
+            //  Watch the handshake: a refusal of our key gets its own line
+            monitor = ss_keys_handshake_watch (sock);
+        }
         if (zsock_connect (sock, "%s", endpoint) == -1) {
             fprintf (stderr, "swarmshape %s: cannot connect to %s\n", command, endpoint);
             zsock_destroy (&sock);
         }
     }
+    if (sock && monitor) {
+        int status = ss_keys_handshake_wait (monitor, SS_CLI_HANDSHAKE_MS, &ss_cli_stop);
+        if (status == 0)
+            fprintf (stderr, "swarmshape %s: no answer from the coordinator at %s "
+                     "within %d s\n", command, endpoint, SS_CLI_HANDSHAKE_MS / 1000);
+        else
+        if (status < 0)
+            fprintf (stderr, "swarmshape %s: the CURVE handshake with the coordinator "
+                     "at %s failed (is %s/coordinator.key its key?)\n", command,
+                     endpoint, fleet->keys);
+        else
+        if (status != 200)
+            fprintf (stderr, "swarmshape %s: the coordinator at %s refused the operator "
+                     "key %s/operator.key (ZAP status %d): if operator.key was made "
+                     "after the coordinator started, restart the coordinator\n",
+                     command, endpoint, fleet->keys, status);
+        ss_keys_handshake_unwatch (sock, &monitor);
+        if (status != 200)
+            zsock_destroy (&sock);
+    }
     zcert_destroy (&cert);
+    zcert_destroy (&server);
     *rc = 1;
     return sock;
 }

@@ -42,8 +42,10 @@ ss_fleet_t *ss_cli_load (const ss_cli_args_t *args);
 ss_fleet_t *ss_cli_load_ports (const ss_cli_args_t *args);
 
 //  The operator's link to the running coordinator: a DEALER connected to
-//  the fleet's coordinator endpoint ("*" reached on the loopback), a CURVE
-//  client holding the coordinator certificate unless insecure. The endpoint
+//  the fleet's coordinator endpoint ("*" reached on the loopback), unless
+//  insecure a CURVE client holding the operator's certificate
+//  (operator.key_secret) with the coordinator's public key (coordinator.key)
+//  as server key; the coordinator's secret is not needed. The endpoint
 //  used goes into endpoint. NULL after one line on stderr, with *rc = 2 for
 //  a configuration problem (no key, curve = 0 without --insecure), 1 else.
 zsock_t *ss_cli_operator_socket (const char *command, const ss_fleet_t *fleet,

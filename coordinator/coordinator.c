@@ -1,8 +1,8 @@
 /*  coordinator: the fleet's monitor. See docs/fleet-design.md and
     coordinator/README.md.
 
-    It binds a ROUTER (CURVE server, zauth admitting the fleet's key
-    directory) at the fleet's coordinator endpoint and collects the agents'
+    It binds a ROUTER (CURVE server, ss_zap admitting the fleet's agents
+    and operator) at the fleet's coordinator endpoint and collects the agents'
     REPORTs. Reports of one round are gathered in a slot; when the row of
     round k is due (every live agent reported it, or a deadline passed:
     coordinator/README.md, "Faults") the agents that reported it are
@@ -14,9 +14,9 @@
     (run.json names the fleet) and counts the report rounds it missed.
 
     Trust: a REPORT or HEARTBEAT is accepted as agent i's only when the
-    frame's ZAP name (zframe_meta "name", from the certificate's metadata)
-    is "agent-<i>"; a TARGET or CONTROL only when it is "coordinator" (the
-    operator's tool holds the coordinator certificate). With --insecure
+    frame's ZAP user id (ss_keys_peer_name: the name of the key's file) is
+    "agent-<i>"; a TARGET or CONTROL only when it is "operator" (the
+    operator's tool holds operator.key_secret). With --insecure
     there is no authentication and the claimed sender is all there is.
 
     Targets: switch_round = highest round reported + max (50, 5 every).
@@ -984,7 +984,7 @@ s_on_target (coord_t *self, zframe_t *route, zframe_t *frame)
         s_drop (self, DROP_FLEET);
         return;
     }
-    if (!s_authentic (self, frame, -1)
+    if (!s_authentic (self, frame, SS_KEYS_OPERATOR)
     ||  (self->insecure && target.hdr.sender != SS_PROTO_COORDINATOR)) {
         s_drop (self, DROP_AUTH);
         return;
@@ -1083,7 +1083,7 @@ s_on_control (coord_t *self, zframe_t *route, zframe_t *frame)
         s_drop (self, DROP_FLEET);
         return;
     }
-    if (!s_authentic (self, frame, -1)
+    if (!s_authentic (self, frame, SS_KEYS_OPERATOR)
     ||  (self->insecure && control.hdr.sender != SS_PROTO_COORDINATOR)) {
         s_drop (self, DROP_AUTH);
         return;
@@ -1219,6 +1219,11 @@ s_setup (coord_t *self, char *err, size_t err_size, int *exit_code)
         self->cert = ss_keys_load_secret (fleet, "coordinator", err, err_size);
         if (!self->cert)
             return -1;
+        //  Key ring errors (duplicates, missing files) are exit 2
+        self->auth = ss_keys_start_zap (fleet, SS_KEYS_COORDINATOR, self->verbose,
+                                        err, err_size);
+        if (!self->auth)
+            return -1;
     }
     *exit_code = 1;
     self->K = self->problem->K;
@@ -1285,11 +1290,6 @@ s_setup (coord_t *self, char *err, size_t err_size, int *exit_code)
     if (self->insecure)
         fprintf (stderr, "coordinator: warning: --insecure: no encryption, "
                          "no authentication\n");
-    else {
-        self->auth = ss_keys_start_auth (fleet, self->verbose, err, err_size);
-        if (!self->auth)
-            return -1;
-    }
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router) {
         snprintf (err, err_size, "cannot create a socket");

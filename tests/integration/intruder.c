@@ -1,8 +1,10 @@
-/*  intruder ENDPOINT SERVER_CERT [SECONDS]: a client holding a freshly
-    generated CURVE key (in no fleet's key directory) connects a DEALER to
-    ENDPOINT with the server's public key from SERVER_CERT (a zcert public
-    file) and sends frames: garbage and a forged REPORT from agent 0. A
-    monitor on the client socket watches the handshake.
+/*  intruder ENDPOINT SERVER_CERT [SECONDS [CLIENT_CERT]]: a client connects
+    a DEALER to ENDPOINT with the server's public key from SERVER_CERT (a
+    zcert public file) and sends frames: garbage and a forged REPORT from
+    agent 0. It holds a freshly generated CURVE key (in no fleet's key
+    directory), or the certificate CLIENT_CERT (a zcert file: its public
+    part and CLIENT_CERT_secret, e.g. keys/operator.key or a stray
+    keys/evil.key). A monitor on the client socket watches the handshake.
     Exit 0: refused by the server's ZAP handler (HANDSHAKE_FAILED_AUTH);
     1: the handshake succeeded; 3: no verdict within SECONDS [5]; 2: usage.
 */
@@ -10,13 +12,14 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "ss_keys.h"
 #include "ss_proto.h"
 
 int
 main (int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf (stderr, "usage: intruder ENDPOINT SERVER_CERT [SECONDS]\n");
+        fprintf (stderr, "usage: intruder ENDPOINT SERVER_CERT [SECONDS [CLIENT_CERT]]\n");
         return 2;
     }
     int seconds = argc > 3? atoi (argv [3]): 5;
@@ -25,17 +28,17 @@ main (int argc, char **argv)
         fprintf (stderr, "intruder: %s: cannot load\n", argv [2]);
         return 2;
     }
-    zcert_t *mine = zcert_new ();
+    zcert_t *mine = argc > 4? zcert_load (argv [4]): zcert_new ();
+    if (!mine) {
+        fprintf (stderr, "intruder: %s: cannot load\n", argv [4]);
+        zcert_destroy (&server);
+        return 2;
+    }
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     zsock_set_linger (sock, 0);
-    zcert_apply (mine, sock);
-    zsock_set_curve_serverkey (sock, zcert_public_txt (server));
-    zmq_socket_monitor (zsock_resolve (sock), "inproc://intruder-monitor",
-                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                        | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
-    zsock_t *monitor = zsock_new_pair (">inproc://intruder-monitor");
-    if (zsock_connect (sock, "%s", argv [1]) == -1) {
+    ss_keys_apply_client (sock, mine, zcert_public_txt (server));
+    zsock_t *monitor = ss_keys_handshake_watch (sock);
+    if (!monitor || zsock_connect (sock, "%s", argv [1]) == -1) {
         fprintf (stderr, "intruder: cannot connect to %s\n", argv [1]);
         return 2;
     }
@@ -53,40 +56,24 @@ main (int argc, char **argv)
         zframe_send (&frame, sock, ZFRAME_DONTWAIT);
         free (data);
     }
+    int status = ss_keys_handshake_wait (monitor, seconds * 1000, NULL);
     int rc = 3;
-    zpoller_t *poller = zpoller_new (monitor, NULL);
-    int64_t until = zclock_mono () + seconds * 1000;
-    while (rc == 3 && zclock_mono () < until) {
-        if (zpoller_wait (poller, 100) != monitor)
-            continue;
-        zmsg_t *msg = zmsg_recv (monitor);
-        zframe_t *head = msg? zmsg_first (msg): NULL;
-        if (head && zframe_size (head) >= 6) {
-            uint16_t event;
-            uint32_t value;
-            memcpy (&event, zframe_data (head), 2);
-            memcpy (&value, zframe_data (head) + 2, 4);
-            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-                printf ("intruder: %s ACCEPTED a stranger's key\n", argv [1]);
-                rc = 1;
-            }
-            else
-            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-                printf ("intruder: %s refused: HANDSHAKE_FAILED_AUTH (status %u)\n",
-                        argv [1], value);
-                rc = 0;
-            }
-            else
-                printf ("intruder: %s: handshake failed (event 0x%x, %u)\n",
-                        argv [1], event, value);
-        }
-        zmsg_destroy (&msg);
+    if (status == 200) {
+        printf ("intruder: %s ACCEPTED the key\n", argv [1]);
+        rc = 1;
     }
-    if (rc == 3)
+    else
+    if (status > 0) {
+        printf ("intruder: %s refused: HANDSHAKE_FAILED_AUTH (status %d)\n",
+                argv [1], status);
+        rc = 0;
+    }
+    else
+    if (status < 0)
+        printf ("intruder: %s: handshake failed (protocol)\n", argv [1]);
+    else
         printf ("intruder: %s: no handshake verdict within %d s\n", argv [1], seconds);
-    zpoller_destroy (&poller);
-    zmq_socket_monitor (zsock_resolve (sock), NULL, 0);
-    zsock_destroy (&monitor);
+    ss_keys_handshake_unwatch (sock, &monitor);
     zsock_destroy (&sock);
     zcert_destroy (&mine);
     zcert_destroy (&server);

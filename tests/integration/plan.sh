@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # swarmshape plan: one bundle per host of a 3-host fleet; each bundle holds
-# every public certificate, exactly its own agents' secret certificates (and
-# the coordinator's on the coordinator's host only), the right units.txt, a
+# every agent's and the coordinator's public certificate, exactly its own
+# agents' secret certificates (and the coordinator's secret and the
+# operator's public key on the coordinator's host only; the operator's
+# secret in no bundle), the right units.txt, a
 # fleet file that plans the same fleet, and an install.sh that parses.
 source "$(dirname "$0")/../cli/lib.sh"
 
@@ -66,10 +68,18 @@ for host in 10.0.0.1 10.0.0.2 10.0.0.3; do
     else
         check "$host: no coordinator secret" [ ! -e "$b/keys/coordinator.key_secret" ]
     fi
-    # Nothing else: exactly 7 public and the expected secret certificates
+    # The operator's public key on the coordinator's host only, its secret nowhere
+    if [ "$host" = "$coordinator_host" ]; then
+        check "$host: public operator.key" cmp -s "$b/keys/operator.key" "$TMP/keys/operator.key"
+    else
+        check "$host: no operator.key" [ ! -e "$b/keys/operator.key" ]
+    fi
+    check "$host: no operator secret" [ ! -e "$b/keys/operator.key_secret" ]
+    # Nothing else: exactly 7 public (8 with the operator's) and the expected secret certificates
     n_secret=$(wc -w <<<"$mine")
-    [ "$host" = "$coordinator_host" ] && n_secret=$((n_secret + 1))
-    check "$host: 7 public certificates" [ "$(ls "$b/keys" | grep -c '\.key$')" -eq 7 ]
+    n_public=7
+    [ "$host" = "$coordinator_host" ] && n_secret=$((n_secret + 1)) && n_public=8
+    check "$host: $n_public public certificates" [ "$(ls "$b/keys" | grep -c '\.key$')" -eq "$n_public" ]
     check "$host: $n_secret secret certificates" \
         [ "$(ls "$b/keys" | grep -c '\.key_secret$')" -eq "$n_secret" ]
     check "$host: no secret of another host anywhere in the bundle" \

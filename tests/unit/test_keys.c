@@ -1,6 +1,15 @@
-/*  test_keys: ss_keys — keygen, file modes, loading, and a real CURVE
-    ROUTER/DEALER pair with zauth: a fleet key is admitted and its name is
-    seen on received frames; a foreign key is refused by the ZAP handler. */
+/*  test_keys: ss_keys — names, keygen (operator key included), file modes,
+    the strict certificate parser, loading, and ss_keys_start_zap against
+    real CURVE ROUTER/DEALER pairs on the loopback:
+    - the coordinator admits agents and the operator, each named by its
+      file (a certificate whose metadata says name = coordinator is named
+      agent-1 all the same), and refuses a stranger, an extra certificate
+      claiming name = coordinator, and the coordinator's own key;
+    - an agent admits its graph neighbours only;
+    - backups, subdirectory copies and copies dropped into the directory
+      while the handler runs change nothing;
+    - duplicate, missing and malformed key files stop the start with one
+      line naming the files; each refusal is counted by reason. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "ss_keys.h"
+#include "ss_zap.h"
+#include "ss_testfleet.h"
 
 static char s_tmp [256];
 
@@ -22,6 +33,32 @@ s_fleet (void)
     snprintf (fleet->name, sizeof (fleet->name), "testfleet");
     fleet->count = 3;
     snprintf (fleet->keys, sizeof (fleet->keys), "%s/keys", s_tmp);
+    return fleet;
+}
+
+//  A real fleet of 6 agents on a ring of degree 2 (agent 0's neighbours
+//  are 1 and 5), keys in DIR/NAME
+static ss_fleet_t *
+s_ring_fleet (const char *name)
+{
+    char set [PATH_MAX + 32];
+    snprintf (set, sizeof set, "security/keys=%s/%s", s_tmp, name);
+    const char *sets [] = { set };
+    ss_fleet_t *fleet = test_fleet (
+        "fleet\n"
+        "    name = keytest\n"
+        "    rounds = 10\n"
+        "    graph\n"
+        "        kind = ring\n"
+        "        degree = 2\n"
+        "    agents\n"
+        "        count = 6\n"
+        "        base_port = 7000\n"
+        "    coordinator\n"
+        "        endpoint = tcp://127.0.0.1:6999\n", sets, 1);
+    assert_non_null (fleet);
+    char err [512] = "";
+    assert_int_equal (ss_keys_generate (fleet, false, err, sizeof err), 8);
     return fleet;
 }
 
@@ -53,14 +90,27 @@ s_mode (const char *path)
 }
 
 static void
+s_shell (const char *format, ...)
+{
+    char cmd [4 * PATH_MAX];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (cmd, sizeof cmd, format, args);
+    va_end (args);
+    assert_int_equal (system (cmd), 0);
+}
+
+static void
 test_names (void **state)
 {
     (void) state;
     char name [32];
     ss_keys_name (7, name, sizeof (name));
     assert_string_equal (name, "agent-7");
-    ss_keys_name (-1, name, sizeof (name));
+    ss_keys_name (SS_KEYS_COORDINATOR, name, sizeof (name));
     assert_string_equal (name, "coordinator");
+    ss_keys_name (SS_KEYS_OPERATOR, name, sizeof (name));
+    assert_string_equal (name, "operator");
 }
 
 static void
@@ -69,7 +119,8 @@ test_generate (void **state)
     (void) state;
     ss_fleet_t *fleet = s_fleet ();
     char err [512] = "";
-    assert_int_equal (ss_keys_generate (fleet, false, err, sizeof (err)), 4);
+    //  3 agents, the coordinator and the operator
+    assert_int_equal (ss_keys_generate (fleet, false, err, sizeof (err)), 5);
     assert_int_equal (ss_keys_generate (fleet, false, err, sizeof (err)), 0);
     assert_int_equal (s_mode (fleet->keys), 0700);
     char path [PATH_MAX + 64];
@@ -77,6 +128,10 @@ test_generate (void **state)
     assert_int_equal (s_mode (path), 0600);
     snprintf (path, sizeof (path), "%s/coordinator.key_secret", fleet->keys);
     assert_int_equal (s_mode (path), 0600);
+    snprintf (path, sizeof (path), "%s/operator.key_secret", fleet->keys);
+    assert_int_equal (s_mode (path), 0600);
+    snprintf (path, sizeof (path), "%s/operator.key", fleet->keys);
+    assert_int_equal (s_mode (path), 0644);
 
     //  Idempotent: the same public key after a second run
     zcert_t *before = ss_keys_load_public (fleet, "agent-1", err, sizeof (err));
@@ -85,13 +140,20 @@ test_generate (void **state)
     zcert_t *after = ss_keys_load_secret (fleet, "agent-1", err, sizeof (err));
     assert_non_null (after);
     assert_string_equal (zcert_public_txt (before), zcert_public_txt (after));
-    assert_string_equal (zcert_meta (after, "name"), "agent-1");
-    assert_string_equal (zcert_meta (after, "fleet"), "testfleet");
-    assert_string_equal (zcert_meta (before, "name"), "agent-1");
     zcert_destroy (&after);
 
+    //  A directory made by an older keygen (no operator key): keygen adds it
+    snprintf (path, sizeof (path), "%s/operator.key", fleet->keys);
+    unlink (path);
+    strcat (path, "_secret");
+    unlink (path);
+    assert_int_equal (ss_keys_generate (fleet, false, err, sizeof (err)), 1);
+    zcert_t *operator = ss_keys_load_secret (fleet, "operator", err, sizeof (err));
+    assert_non_null (operator);
+    zcert_destroy (&operator);
+
     //  --force renews every certificate
-    assert_int_equal (ss_keys_generate (fleet, true, err, sizeof (err)), 4);
+    assert_int_equal (ss_keys_generate (fleet, true, err, sizeof (err)), 5);
     after = ss_keys_load_secret (fleet, "agent-1", err, sizeof (err));
     assert_non_null (after);
     assert_string_not_equal (zcert_public_txt (before), zcert_public_txt (after));
@@ -124,113 +186,371 @@ test_refuse (void **state)
     //  Missing and malformed
     assert_null (ss_keys_load_secret (fleet, "agent-9", err, sizeof (err)));
     assert_non_null (strstr (err, "agent-9.key_secret"));
+    assert_non_null (strstr (err, "swarmshape keygen"));
     assert_null (ss_keys_load_public (fleet, "agent-9", err, sizeof (err)));
     assert_non_null (strstr (err, "agent-9.key"));
     snprintf (path, sizeof (path), "%s/agent-8.key_secret", fleet->keys);
     FILE *file = fopen (path, "w");
     assert_non_null (file);
-    fprintf (file, "curve\n    public-key = \"abc\"\n");
+    fprintf (file, "curve\n    public-key = \"abc\n");
     fclose (file);
     chmod (path, 0600);
     assert_null (ss_keys_load_secret (fleet, "agent-8", err, sizeof (err)));
-    assert_non_null (strstr (err, "not a CURVE secret certificate"));
+    assert_non_null (strstr (err, "agent-8.key_secret: not a CURVE secret certificate"));
+    assert_null (strchr (err, '\n'));
+    unlink (path);
+
+    //  A secret whose two keys do not belong together
+    zcert_t *a = zcert_new (), *b = zcert_new ();
+    snprintf (path, sizeof (path), "%s/agent-7.key_secret", fleet->keys);
+    file = fopen (path, "w");
+    fprintf (file, "curve\n    public-key = \"%s\"\n    secret-key = \"%s\"\n",
+             zcert_public_txt (a), zcert_secret_txt (b));
+    fclose (file);
+    chmod (path, 0600);
+    assert_null (ss_keys_load_secret (fleet, "agent-7", err, sizeof (err)));
+    assert_non_null (strstr (err, "does not match"));
+    unlink (path);
+    zcert_destroy (&a);
+    zcert_destroy (&b);
+
+    //  Not a regular file, too large
+    snprintf (path, sizeof (path), "%s/agent-6.key", fleet->keys);
+    assert_int_equal (mkdir (path, 0700), 0);
+    assert_null (ss_keys_load_public (fleet, "agent-6", err, sizeof (err)));
+    assert_non_null (strstr (err, "not a regular file"));
+    rmdir (path);
+    file = fopen (path, "w");
+    for (int i = 0; i < SS_KEYS_MAX_FILE / 8 + 1; i++)
+        fputs ("#.......", file);
+    fclose (file);
+    assert_null (ss_keys_load_public (fleet, "agent-6", err, sizeof (err)));
+    assert_non_null (strstr (err, "larger than"));
     unlink (path);
     free (fleet);
 }
 
-//  Wait up to timeout ms for a monitor event named event
-static bool
-s_wait_event (zactor_t *monitor, const char *event, int timeout)
+static void
+test_parse (void **state)
 {
-    zpoller_t *poller = zpoller_new (monitor, NULL);
-    int64_t deadline = zclock_mono () + timeout;
-    bool seen = false;
-    while (!seen && zclock_mono () < deadline) {
-        if (!zpoller_wait (poller, (int) (deadline - zclock_mono ())))
-            break;
-        zmsg_t *msg = zmsg_recv (monitor);
-        if (!msg)
-            break;
-        char *name = zmsg_popstr (msg);
-        seen = name && streq (name, event);
-        zstr_free (&name);
-        zmsg_destroy (&msg);
+    (void) state;
+    zcert_t *cert = zcert_new ();
+    char saved [PATH_MAX + 32];
+    snprintf (saved, sizeof saved, "%s/parse.key", s_tmp);
+    zcert_set_meta (cert, "name", "coordinator");
+    assert_int_equal (zcert_save (cert, saved), 0);
+    char public_z85 [41], secret_z85 [41];
+    const char *problem = NULL;
+
+    //  What zcert_save writes, public and secret
+    for (int secret = 0; secret < 2; secret++) {
+        if (secret)
+            strcat (saved, "_secret");
+        FILE *file = fopen (saved, "r");
+        assert_non_null (file);
+        char text [4096];
+        size_t size = fread (text, 1, sizeof text, file);
+        fclose (file);
+        assert_int_equal (ss_keys_parse (text, size, public_z85,
+                                         secret? secret_z85: NULL, &problem), 0);
+        assert_string_equal (public_z85, zcert_public_txt (cert));
+        if (secret)
+            assert_string_equal (secret_z85, zcert_secret_txt (cert));
+        else
+            assert_int_not_equal (ss_keys_parse (text, size, public_z85, secret_z85,
+                                                 &problem), 0);
     }
-    zpoller_destroy (&poller);
-    return seen;
+    //  Other spellings ZPL allows
+    const char *key = zcert_public_txt (cert);
+    const char *good [] = {
+        "curve\n    public-key = '%s'\n",
+        "curve\n    public-key=%s\n",
+        "curve   # the keys\n    public-key = \"%s\"   # ours\n",
+        "metadata\n    public-key = \"nonsense\"\ncurve\r\n    public-key = \"%s\"\r\n",
+        "curve\n        public-key = \"nonsense\"\n    public-key = \"%s\"",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        //  Unquoted, a '#' (a Z85 character) would start a comment
+        if (i == 1 && strchr (key, '#'))
+            continue;
+        char text [512];
+        int size = snprintf (text, sizeof text, good [i], key);
+        problem = NULL;
+        assert_int_equal (ss_keys_parse (text, (size_t) size, public_z85, NULL, &problem), 0);
+        assert_string_equal (public_z85, key);
+    }
+    //  Refused, each with a phrase
+    const char *bad [] = {
+        "",
+        "metadata\n    name = \"agent-1\"\n",
+        "curve\n    public-key = \"abc\"\n",
+        "curve\n    public-key = \"%s\n",
+        "curve\n    public-key\n",
+        "curve\n    public-key = \"%s\"\n    public-key = \"%s\"\n",
+        "curve\n    public-key = \"%.39s~\"\n",
+        "curves\n    public-key = \"%s\"\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char text [512];
+        int size = snprintf (text, sizeof text, bad [i], key, key);
+        problem = NULL;
+        assert_int_not_equal (ss_keys_parse (text, (size_t) size, public_z85, NULL, &problem), 0);
+        assert_non_null (problem);
+    }
+    char binary [] = "curve\n    public-key = \"\0\"\n";
+    assert_int_not_equal (ss_keys_parse (binary, sizeof binary, public_z85, NULL, &problem), 0);
+    assert_string_equal (problem, "not a text file");
+    zcert_destroy (&cert);
+}
+
+//  --- Real CURVE sockets ---------------------------------------------------
+
+typedef struct {
+    zsock_t *server;
+    zcert_t *cert;
+    char endpoint [64];
+} s_server_t;
+
+static void
+s_server_start (s_server_t *self, ss_fleet_t *fleet, const char *name)
+{
+    char err [512] = "";
+    self->cert = ss_keys_load_secret (fleet, name, err, sizeof err);
+    assert_non_null (self->cert);
+    self->server = zsock_new (ZMQ_ROUTER);
+    assert_non_null (self->server);
+    zsock_set_linger (self->server, 0);
+    ss_keys_apply_server (self->server, self->cert);
+    int port = zsock_bind (self->server, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    snprintf (self->endpoint, sizeof self->endpoint, "tcp://127.0.0.1:%d", port);
 }
 
 static void
-test_curve (void **state)
+s_server_stop (s_server_t *self)
+{
+    zsock_destroy (&self->server);
+    zcert_destroy (&self->cert);
+}
+
+//  Connect a client holding cert to the server; return the ZAP status
+//  seen by the client (200 when the handshake succeeded, 400/500 when it
+//  was refused, 0 for no verdict in 5 s). On success, send a frame and
+//  copy the name the server sees on it into name.
+static int
+s_try (s_server_t *server, zcert_t *cert, char *name, size_t name_size)
+{
+    zsock_t *client = zsock_new (ZMQ_DEALER);
+    assert_non_null (client);
+    zsock_set_linger (client, 0);
+    ss_keys_apply_client (client, cert, zcert_public_txt (server->cert));
+    zsock_t *monitor = ss_keys_handshake_watch (client);
+    assert_non_null (monitor);
+    assert_int_equal (zsock_connect (client, "%s", server->endpoint), 0);
+    int status = ss_keys_handshake_wait (monitor, 5000, NULL);
+    if (name)
+        *name = 0;
+    if (status == 200) {
+        zstr_send (client, "hello");
+        zpoller_t *wait = zpoller_new (server->server, NULL);
+        assert_true (zpoller_wait (wait, 5000) == server->server);
+        zframe_t *routing_id = zframe_recv (server->server);
+        zframe_t *body = zframe_recv (server->server);
+        assert_non_null (body);
+        assert_true (zframe_streq (body, "hello"));
+        const char *peer = ss_keys_peer_name (body);
+        assert_non_null (peer);
+        snprintf (name, name_size, "%s", peer);
+        zframe_destroy (&routing_id);
+        zframe_destroy (&body);
+        zpoller_destroy (&wait);
+    }
+    ss_keys_handshake_unwatch (client, &monitor);
+    zsock_destroy (&client);
+    return status;
+}
+
+static int
+s_try_file (s_server_t *server, ss_fleet_t *fleet, const char *name, char *seen,
+            size_t seen_size)
+{
+    char err [512] = "";
+    zcert_t *cert = ss_keys_load_secret (fleet, name, err, sizeof err);
+    if (!cert)
+        fprintf (stderr, "%s\n", err);
+    assert_non_null (cert);
+    int status = s_try (server, cert, seen, seen_size);
+    zcert_destroy (&cert);
+    return status;
+}
+
+static void
+test_coordinator_zap (void **state)
 {
     (void) state;
-    ss_fleet_t *fleet = s_fleet ();
+    ss_fleet_t *fleet = s_ring_fleet ("coord");
+    const char *keys = fleet->keys;
+    //  agent-1.key claims to be the coordinator in its metadata; an extra
+    //  certificate evil.key does too; a backup and a subdirectory copy
+    s_shell ("sed -i 's/name = \"agent-1\"/name = \"coordinator\"/' '%s/agent-1.key' "
+             "'%s/agent-1.key_secret' && grep -q 'name = \"coordinator\"' '%s/agent-1.key'",
+             keys, keys, keys);
+    zcert_t *evil = zcert_new ();
+    zcert_set_meta (evil, "name", "coordinator");
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/evil.key", keys);
+    assert_int_equal (zcert_save (evil, path), 0);
+    s_shell ("cp -p '%s/agent-2.key' '%s/agent-2.key.bak' && mkdir '%s/old' "
+             "&& cp -p '%s/agent-3.key' '%s/agent-3.key_secret' '%s/old/'",
+             keys, keys, keys, keys, keys, keys);
+
     char err [512] = "";
-    assert_true (ss_keys_generate (fleet, false, err, sizeof (err)) >= 0);
-    zactor_t *auth = ss_keys_start_auth (fleet, false, err, sizeof (err));
-    assert_non_null (auth);
+    zactor_t *zap = ss_keys_start_zap (fleet, SS_KEYS_COORDINATOR, false, err, sizeof err);
+    if (!zap)
+        fprintf (stderr, "%s\n", err);
+    assert_non_null (zap);
+    s_server_t server;
+    s_server_start (&server, fleet, "coordinator");
+    char seen [64];
 
-    zcert_t *server_cert = ss_keys_load_secret (fleet, "coordinator", err, sizeof (err));
-    assert_non_null (server_cert);
-    zsock_t *server = zsock_new (ZMQ_ROUTER);
-    assert_non_null (server);
-    ss_keys_apply_server (server, server_cert);
-    zactor_t *monitor = zactor_new (zmonitor, server);
-    assert_non_null (monitor);
-    zstr_sendx (monitor, "LISTEN", "ALL", NULL);
-    zstr_send (monitor, "START");
-    zsock_wait (monitor);
-    int port = zsock_bind (server, "tcp://127.0.0.1:*");
-    assert_true (port > 0);
-    char endpoint [64];
-    snprintf (endpoint, sizeof (endpoint), "tcp://127.0.0.1:%d", port);
+    //  Agents and the operator, named by their files
+    assert_int_equal (s_try_file (&server, fleet, "agent-1", seen, sizeof seen), 200);
+    assert_string_equal (seen, "agent-1");
+    assert_int_equal (s_try_file (&server, fleet, "agent-5", seen, sizeof seen), 200);
+    assert_string_equal (seen, "agent-5");
+    assert_int_equal (s_try_file (&server, fleet, "operator", seen, sizeof seen), 200);
+    assert_string_equal (seen, "operator");
+    //  The extra certificate, a stranger and the coordinator's own key
+    assert_int_equal (s_try (&server, evil, seen, sizeof seen), 400);
+    zcert_t *stranger = zcert_new ();
+    assert_int_equal (s_try (&server, stranger, seen, sizeof seen), 400);
+    assert_int_equal (s_try_file (&server, fleet, "coordinator", seen, sizeof seen), 400);
 
-    //  A fleet key: admitted, and its certificate's name is on the frame
-    zcert_t *client_cert = ss_keys_load_secret (fleet, "agent-1", err, sizeof (err));
-    assert_non_null (client_cert);
-    zsock_t *client = zsock_new (ZMQ_DEALER);
-    ss_keys_apply_client (client, client_cert, zcert_public_txt (server_cert));
-    zsock_set_linger (client, 0);
-    assert_int_equal (zsock_connect (client, "%s", endpoint), 0);
-    zstr_send (client, "hello");
-    zpoller_t *poller = zpoller_new (server, NULL);
-    assert_true (zpoller_wait (poller, 5000) == server);
-    zframe_t *routing_id = zframe_recv (server);
-    zframe_t *body = zframe_recv (server);
-    assert_non_null (routing_id);
-    assert_non_null (body);
-    assert_true (zframe_streq (body, "hello"));
-    const char *name = ss_keys_peer_name (body);
-    assert_non_null (name);
-    assert_string_equal (name, "agent-1");
-    assert_string_equal (zframe_meta (body, "fleet"), "testfleet");
-    //  The routing id frame carries the same metadata
-    const char *rid_name = zframe_meta (routing_id, "name");
-    if (rid_name)
-        assert_string_equal (rid_name, "agent-1");
-    zframe_destroy (&routing_id);
-    zframe_destroy (&body);
+    //  Copies dropped into the running fleet's key directory: nothing changes
+    s_shell ("cp -p '%s/agent-4.key' '%s/agent-4.key.copy' && mkdir '%s/new' "
+             "&& cp -p '%s/agent-4.key' '%s/agent-4.key_secret' '%s/new/' "
+             "&& cp -p '%s/evil.key' '%s/agent-9.key'", keys, keys, keys, keys, keys,
+             keys, keys, keys);
+    assert_int_equal (s_try_file (&server, fleet, "agent-4", seen, sizeof seen), 200);
+    assert_string_equal (seen, "agent-4");
+    assert_int_equal (s_try (&server, evil, seen, sizeof seen), 400);
 
-    //  A foreign key: refused by the ZAP handler, nothing arrives
-    zcert_t *foreign = zcert_new ();
-    zsock_t *stranger = zsock_new (ZMQ_DEALER);
-    ss_keys_apply_client (stranger, foreign, zcert_public_txt (server_cert));
-    zsock_set_linger (stranger, 0);
-    assert_int_equal (zsock_connect (stranger, "%s", endpoint), 0);
-    zstr_send (stranger, "intruder");
-    assert_true (s_wait_event (monitor, "HANDSHAKE_FAILED_AUTH", 5000));
-    assert_null (zpoller_wait (poller, 300));
+    uint64_t counts [SS_ZAP_VERDICTS];
+    assert_int_equal (ss_zap_actor_counts (zap, counts), 0);
+    assert_int_equal (counts [SS_ZAP_ADMITTED], 4);
+    assert_int_equal (counts [SS_ZAP_UNKNOWN_KEY], 3);
+    assert_int_equal (counts [SS_ZAP_NOT_ALLOWED], 1);
+    assert_int_equal (counts [SS_ZAP_MECHANISM], 0);
+    assert_int_equal (counts [SS_ZAP_MALFORMED], 0);
 
-    zpoller_destroy (&poller);
-    zsock_destroy (&stranger);
-    zsock_destroy (&client);
-    zactor_destroy (&monitor);
-    zsock_destroy (&server);
-    zactor_destroy (&auth);
-    zcert_destroy (&foreign);
-    zcert_destroy (&client_cert);
-    zcert_destroy (&server_cert);
-    free (fleet);
+    s_server_stop (&server);
+    zactor_destroy (&zap);
+    zcert_destroy (&evil);
+    zcert_destroy (&stranger);
+    ss_fleet_destroy (&fleet);
+}
+
+static void
+test_agent_zap (void **state)
+{
+    (void) state;
+    ss_fleet_t *fleet = s_ring_fleet ("agent");
+    char err [512] = "";
+    zactor_t *zap = ss_keys_start_zap (fleet, 0, false, err, sizeof err);
+    assert_non_null (zap);
+    s_server_t server;
+    s_server_start (&server, fleet, "agent-0");
+    char seen [64];
+    assert_int_equal (s_try_file (&server, fleet, "agent-1", seen, sizeof seen), 200);
+    assert_string_equal (seen, "agent-1");
+    assert_int_equal (s_try_file (&server, fleet, "agent-5", seen, sizeof seen), 200);
+    assert_string_equal (seen, "agent-5");
+    //  Not neighbours: another agent, the operator, the coordinator, itself
+    assert_int_equal (s_try_file (&server, fleet, "agent-3", seen, sizeof seen), 400);
+    assert_int_equal (s_try_file (&server, fleet, "operator", seen, sizeof seen), 400);
+    assert_int_equal (s_try_file (&server, fleet, "coordinator", seen, sizeof seen), 400);
+    assert_int_equal (s_try_file (&server, fleet, "agent-0", seen, sizeof seen), 400);
+    uint64_t counts [SS_ZAP_VERDICTS];
+    assert_int_equal (ss_zap_actor_counts (zap, counts), 0);
+    assert_int_equal (counts [SS_ZAP_ADMITTED], 2);
+    assert_int_equal (counts [SS_ZAP_NOT_ALLOWED], 4);
+    assert_int_equal (counts [SS_ZAP_UNKNOWN_KEY], 0);
+
+    //  One handler per process: a second one cannot bind the endpoint
+    zactor_t *second = ss_keys_start_zap (fleet, 1, false, err, sizeof err);
+    assert_null (second);
+    assert_non_null (strstr (err, "cannot bind the ZAP handler"));
+    s_server_stop (&server);
+    zactor_destroy (&zap);
+    ss_fleet_destroy (&fleet);
+}
+
+//  ss_keys_start_zap must fail with one line containing each of the
+//  phrases given (NULL-terminated)
+static void
+s_expect_failure (ss_fleet_t *fleet, int id, ...)
+{
+    char err [1024] = "";
+    zactor_t *zap = ss_keys_start_zap (fleet, id, false, err, sizeof err);
+    assert_null (zap);
+    assert_null (strchr (err, '\n'));
+    va_list args;
+    va_start (args, id);
+    const char *phrase;
+    while ((phrase = va_arg (args, const char *))) {
+        if (!strstr (err, phrase))
+            fprintf (stderr, "'%s' lacks '%s'\n", err, phrase);
+        assert_non_null (strstr (err, phrase));
+    }
+    va_end (args);
+}
+
+static void
+test_bad_directory (void **state)
+{
+    (void) state;
+    ss_fleet_t *fleet = s_ring_fleet ("bad");
+    const char *keys = fleet->keys;
+    char a1 [PATH_MAX + 32], a2 [PATH_MAX + 32];
+    snprintf (a1, sizeof a1, "%s/agent-1.key", keys);
+    snprintf (a2, sizeof a2, "%s/agent-2.key", keys);
+
+    //  Two expected files holding the same key: one line naming both
+    s_shell ("cp '%s/agent-2.key' '%s/agent-2.orig' && cp '%s' '%s'", keys, keys, a1, a2);
+    s_expect_failure (fleet, SS_KEYS_COORDINATOR, a1, a2, "same public key", NULL);
+    s_expect_failure (fleet, 0, a1, a2, "same public key", NULL);
+    //  Operator and coordinator the same key
+    s_shell ("mv '%s/agent-2.orig' '%s' && cp '%s/operator.key' '%s/operator.orig' "
+             "&& cp '%s/coordinator.key' '%s/operator.key'", keys, a2, keys, keys, keys, keys);
+    s_expect_failure (fleet, SS_KEYS_COORDINATOR, "operator.key", "coordinator.key",
+                      "same public key", NULL);
+    s_shell ("mv '%s/operator.orig' '%s/operator.key'", keys, keys);
+
+    //  A missing and a malformed expected file
+    s_shell ("mv '%s' '%s.moved'", a2, a2);
+    s_expect_failure (fleet, 3, a2, "No such file", NULL);
+    s_shell ("printf 'curve\\n    public-key = \"short\"\\n' > '%s'", a2);
+    s_expect_failure (fleet, 3, a2, "not a CURVE certificate", NULL);
+    s_shell ("mv '%s.moved' '%s'", a2, a2);
+
+    //  Our own secret does not belong to our public file
+    s_shell ("cp -p '%s/agent-3.key_secret' '%s/agent-3.orig' "
+             "&& cp -p '%s/agent-4.key_secret' '%s/agent-3.key_secret'", keys, keys, keys, keys);
+    s_expect_failure (fleet, 3, "agent-3.key_secret", "agent-3.key", "not the one", NULL);
+    s_shell ("mv '%s/agent-3.orig' '%s/agent-3.key_secret'", keys, keys);
+
+    //  No key directory
+    s_shell ("mv '%s' '%s.gone'", keys, keys);
+    s_expect_failure (fleet, 0, keys, "no key directory", NULL);
+    s_shell ("mv '%s.gone' '%s'", keys, keys);
+
+    //  Without operator.key (an older keygen): the coordinator starts
+    s_shell ("rm '%s/operator.key' '%s/operator.key_secret'", keys, keys);
+    char err [512] = "";
+    zactor_t *zap = ss_keys_start_zap (fleet, SS_KEYS_COORDINATOR, false, err, sizeof err);
+    assert_non_null (zap);
+    zactor_destroy (&zap);
+    ss_fleet_destroy (&fleet);
 }
 
 int
@@ -240,7 +560,10 @@ main (void)
         cmocka_unit_test (test_names),
         cmocka_unit_test (test_generate),
         cmocka_unit_test (test_refuse),
-        cmocka_unit_test (test_curve),
+        cmocka_unit_test (test_parse),
+        cmocka_unit_test (test_coordinator_zap),
+        cmocka_unit_test (test_agent_zap),
+        cmocka_unit_test (test_bad_directory),
     };
     int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
     zsys_shutdown ();

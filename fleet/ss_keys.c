@@ -381,9 +381,9 @@ s_log_ignored (const ss_fleet_t *fleet, const ss_keyring_t *ring)
                       fleet->keys, total - 10);
 }
 
-zactor_t *
-ss_keys_start_zap (const ss_fleet_t *fleet, int agent_id, bool verbose,
-                   char *err, size_t err_size)
+ss_zap_t *
+ss_keys_zap_new (const ss_fleet_t *fleet, int agent_id, bool verbose,
+                 char *err, size_t err_size)
 {
     assert (fleet);
     assert (agent_id < fleet->count);
@@ -433,9 +433,18 @@ ss_keys_start_zap (const ss_fleet_t *fleet, int agent_id, bool verbose,
     else
         snprintf (err, err_size, "%s: out of memory for the ZAP handler", fleet->keys);
     ss_keyring_destroy (&ring);
+    if (zap)
+        ss_zap_set_verbose (zap, verbose);
+    return zap;
+}
+
+zactor_t *
+ss_keys_start_zap (const ss_fleet_t *fleet, int agent_id, bool verbose,
+                   char *err, size_t err_size)
+{
+    ss_zap_t *zap = ss_keys_zap_new (fleet, agent_id, verbose, err, err_size);
     if (!zap)
         return NULL;
-    ss_zap_set_verbose (zap, verbose);
     zactor_t *actor = ss_zap_start (&zap);
     if (!actor) {
         snprintf (err, err_size, "cannot bind the ZAP handler at %s (another "

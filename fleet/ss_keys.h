@@ -59,6 +59,11 @@ zcert_t *ss_keys_load_public (const ss_fleet_t *fleet, const char *name,
 zactor_t *ss_keys_start_zap (const ss_fleet_t *fleet, int agent_id, bool verbose,
                              char *err, size_t err_size);
 
+//  The same handler, not started: a daemon with a reactor polls
+//  ss_zap_socket and calls ss_zap_handle (no thread). NULL and a line in err.
+struct _ss_zap_t *ss_keys_zap_new (const ss_fleet_t *fleet, int agent_id, bool verbose,
+                                   char *err, size_t err_size);
+
 //  Make sock a CURVE server with cert; or a client of server_public (Z85)
 void ss_keys_apply_server (zsock_t *sock, zcert_t *cert);
 void ss_keys_apply_client (zsock_t *sock, zcert_t *cert, const char *server_public);

@@ -61,17 +61,19 @@ s_estimate (uint64_t fleet, uint32_t sender, uint64_t round, int K, double bad,
                               .sender = sender };
     msg.degree = 2;
     msg.k = (uint32_t) K;
-    for (int k = 0; k < K; k++)
-        msg.theta [k] = msg.s [k] = 0.01 * k;
+    for (int k = 0; k < K; k++) {
+        msg.theta [k] = 0.01 * k;
+        msg.mass [k] = (uint64_t) k;
+    }
     if (where == 1)
         msg.theta [K / 2] = bad;
     if (where == 2)
-        msg.s [K - 1] = bad;
+        msg.theta [K - 1] = bad;
     int rc = ss_estimate_encode (&msg, data, size);
     if (rc == 0 || where == 0)
         return rc;
     //  The encoder refused the value: write it over the first double
-    msg.theta [K / 2] = msg.s [K - 1] = 0.125;
+    msg.theta [K / 2] = msg.theta [K - 1] = 0.125;
     rc = ss_estimate_encode (&msg, data, size);
     if (rc)
         return rc;

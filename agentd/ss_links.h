@@ -1,0 +1,80 @@
+/*  ss_links: an agent's sockets, and nothing else: endpoints, CURVE, ZAP,
+    socket options, sending a frame, receiving one. The rules of what to
+    send and what a received frame means live in ss_agent and ss_peers.
+
+    - A ROUTER, CURVE server, bound on the agent's own address only (its
+      host resolved; `*` never unless asked for) and, when a neighbour runs
+      on the same host and links/transport = auto, on an abstract ipc://
+      endpoint too. It receives ESTIMATE and HEARTBEAT from neighbours.
+    - To each neighbour, links/connections DEALERs (CURVE clients), used in
+      turn: a connection stalled behind a lost TCP segment never holds the
+      next round's estimate. ipc:// for a neighbour on our host (auto),
+      else tcp://. Nothing legitimate comes back on them: what does is read
+      and dropped, so nothing piles up.
+    - One DEALER to the coordinator (routing id "agent-<i>", so the
+      coordinator can address us and refuses a second connection under our
+      name), which brings TARGET and CONTROL.
+    - Our own ZAP handler (ss_zap) on a REP socket the reactor polls (no
+      zauth thread), admitting our graph neighbours' keys only.
+
+    Memory is bounded by construction: every socket that receives has a
+    ZMQ_MAXMSGSIZE from the largest legal frame of the fleet (also before
+    authentication: libzmq's decoder applies it to handshake frames) and a
+    receive HWM; unauthenticated handshakes are dropped after
+    handshake_ms; ZMTP heartbeats close dead connections; send HWMs are
+    small and every send is non-blocking (a full or unconnected connection
+    says so, and the next one is tried).
+*/
+#ifndef SS_LINKS_H
+#define SS_LINKS_H
+
+#include <czmq.h>
+#include "ss_fleet.h"
+#include "ss_zap.h"
+
+typedef struct {
+    const ss_fleet_t *fleet;
+    int id;                     //  our agent id
+    int n;                      //  neighbours
+    const int *ids;             //  their ids, ascending
+    uint64_t fleet_id;          //  names the ipc endpoints
+    bool insecure;              //  no CURVE, no ZAP
+    bool verbose;
+    size_t max_frame;           //  the largest frame a neighbour may send us
+} ss_links_config_t;
+
+typedef struct ss_links_t ss_links_t;
+
+//  Keys, sockets, binds and connects. NULL and one line in err, with *rc 2
+//  for a configuration problem (keys, addresses), 1 for a runtime one.
+ss_links_t *ss_links_new (const ss_links_config_t *config, char *err,
+                          size_t err_size, int *rc);
+void ss_links_destroy (ss_links_t **self_p);
+
+zsock_t *ss_links_router (ss_links_t *self);
+zsock_t *ss_links_coordinator (ss_links_t *self);
+//  The ZAP handler and its socket (NULL when insecure)
+ss_zap_t *ss_links_zap (ss_links_t *self);
+int ss_links_connections (ss_links_t *self);
+zsock_t *ss_links_dealer (ss_links_t *self, int p, int c);
+//  What the ROUTER bound, for the log
+const char *ss_links_endpoints (ss_links_t *self);
+//  Transport used to reach neighbour p: "tcp" or "ipc"
+const char *ss_links_transport (ss_links_t *self, int p);
+
+//  Send a frame to neighbour p on connection c, or on the next ones when
+//  c cannot take it now (full, not connected). The connection used, or -1.
+int ss_links_send (ss_links_t *self, int p, int c, const void *data, size_t size);
+//  Send a frame to the coordinator; 0, or -1 (no link: never waits)
+int ss_links_send_coordinator (ss_links_t *self, const void *data, size_t size);
+
+//  Receive one message from sock without waiting: 1 and its single body
+//  frame in body (the caller closes it) and the peer's authenticated name
+//  in *name (NULL insecure; valid while body is), 0 when nothing is
+//  there, -1 when a message of another shape was read and dropped
+int ss_links_recv (ss_links_t *self, zsock_t *sock, zmq_msg_t *body, const char **name);
+
+//  Linger on every socket (ms), before destroying them at exit
+void ss_links_set_linger (ss_links_t *self, int msecs);
+
+#endif

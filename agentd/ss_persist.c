@@ -1,0 +1,207 @@
+/*  ss_persist: an agent's checkpoint, state file and resume (ss_persist.h). */
+
+#include <czmq.h>
+#include <errno.h>
+#include <string.h>
+#include "ss_persist.h"
+#include "ss_checkpoint.h"
+#include "ss_counters.h"
+#include "ss_file.h"
+
+#define S_LOG_MSEC 1000
+
+struct ss_persist_t {
+    const ss_fleet_t *fleet;
+    int id;
+    uint64_t fleet_id;
+    char ckpt_path [PATH_MAX + 64];
+    char state_path [PATH_MAX + 64];
+    int64_t logged;
+};
+
+ss_persist_t *
+ss_persist_new (const ss_fleet_t *fleet, int id, uint64_t fleet_id)
+{
+    if (ss_mkdirs (fleet->state_dir, 0755)) {
+        zsys_error ("%s: cannot create the state directory: %s", fleet->state_dir,
+                    strerror (errno));
+        return NULL;
+    }
+    ss_persist_t *self = calloc (1, sizeof (ss_persist_t));
+    if (!self)
+        return NULL;
+    self->fleet = fleet;
+    self->id = id;
+    self->fleet_id = fleet_id;
+    snprintf (self->ckpt_path, sizeof self->ckpt_path, "%s/agent-%d.ckpt",
+              fleet->state_dir, id);
+    snprintf (self->state_path, sizeof self->state_path, "%s/agent-%d.state",
+              fleet->state_dir, id);
+    return self;
+}
+
+void
+ss_persist_destroy (ss_persist_t **self_p)
+{
+    free (*self_p);
+    *self_p = NULL;
+}
+
+//  Set a bad checkpoint aside, saying why
+static void
+s_set_aside (ss_persist_t *self, const char *why)
+{
+    char moved [PATH_MAX + 128];
+    if (ss_checkpoint_set_aside (self->ckpt_path, moved, sizeof moved) == 0)
+        zsys_warning ("%s: checkpoint not used (%s), set aside as %s; starting fresh",
+                      self->ckpt_path, why, moved);
+    else
+        zsys_error ("%s: checkpoint not used (%s), cannot set it aside (%s); "
+                    "starting fresh", self->ckpt_path, why, strerror (errno));
+}
+
+int
+ss_persist_resume (ss_persist_t *self, ss_problem_t *P, int d, int K,
+                   ss_persist_state_t *state)
+{
+    const ss_fleet_t *fleet = self->fleet;
+    ss_checkpoint_t *cp = calloc (1, sizeof (ss_checkpoint_t));
+    if (!cp)
+        return 0;
+    int rc = ss_checkpoint_read (self->ckpt_path, cp);
+    int resumed = 0;
+    if (rc == SS_CHECKPOINT_ENOENT)
+        goto done;
+    if (rc == SS_CHECKPOINT_EIO) {
+        zsys_warning ("%s: cannot read the checkpoint (%s): starting fresh, file left "
+                      "in place", self->ckpt_path, strerror (errno));
+        goto done;
+    }
+    if (rc == 0)
+        rc = ss_checkpoint_check (cp, self->fleet_id, (uint32_t) self->id, (uint32_t) d,
+                                  (uint32_t) K, fleet->model.lo, fleet->model.hi);
+    if (rc) {
+        s_set_aside (self, ss_checkpoint_strerror (rc));
+        goto done;
+    }
+    if (fleet->rounds > 0 && cp->round >= fleet->rounds) {
+        zsys_info ("%s: checkpoint of a finished run (round %lld of %lld): starting fresh",
+                   self->ckpt_path, (long long) cp->round, (long long) fleet->rounds);
+        goto done;
+    }
+    //  The target in force when it was written, before any round runs
+    if (cp->target.count > 0 || cp->target.cells > 0) {
+        const char *bad = ss_mixture_check (&cp->target, &fleet->model);
+        if (bad || ss_problem_set_target (P, &cp->target)) {
+            char why [256];
+            snprintf (why, sizeof why, "its target is refused by the model: %s",
+                      bad? bad: "cannot set it");
+            s_set_aside (self, why);
+            if (ss_problem_set_target (P, &fleet->target))
+                zsys_error ("cannot restore the fleet's target");
+            goto done;
+        }
+        *state->target = cp->target;
+    }
+    memcpy (state->agent->x, cp->x, (size_t) d * sizeof (double));
+    memcpy (state->agent->x0, cp->x0, (size_t) d * sizeof (double));
+    memcpy (state->agent->theta, cp->theta, (size_t) K * sizeof (double));
+    memcpy (state->agent->s, cp->s, (size_t) K * sizeof (double));
+    state->round = (uint64_t) cp->round;
+    state->epoch = cp->epoch;
+    state->targets = cp->targets;
+    state->target_round = cp->target.count > 0 || cp->target.cells > 0? cp->target_round: 0;
+    zsys_notice ("resumed from checkpoint %s: round %lld, epoch %llu", self->ckpt_path,
+                 (long long) cp->round, (unsigned long long) cp->epoch);
+    if (cp->target.count > 0 || cp->target.cells > 0)
+        zsys_notice ("resumed target applied at round %llu (%llu targets applied so far)",
+                     (unsigned long long) cp->target_round, (unsigned long long) cp->targets);
+    else
+    if (cp->targets > 0)
+        zsys_warning ("the checkpoint counts %llu targets applied but holds no target (an "
+                      "old format); the target in force is the fleet's until the "
+                      "coordinator announces one", (unsigned long long) cp->targets);
+    resumed = 1;
+done:
+    free (cp);
+    return resumed;
+}
+
+int
+ss_persist_checkpoint (ss_persist_t *self, const ss_persist_state_t *state, int d, int K)
+{
+    ss_checkpoint_t *cp = calloc (1, sizeof (ss_checkpoint_t));
+    if (!cp)
+        return -1;
+    cp->fleet = self->fleet_id;
+    cp->agent = (uint32_t) self->id;
+    cp->dim = (uint32_t) d;
+    cp->k = (uint32_t) K;
+    cp->round = (int64_t) state->round;
+    cp->epoch = state->epoch;
+    cp->targets = state->targets;
+    cp->target = *state->target;
+    cp->target_round = cp->target.count > 0 || cp->target.cells > 0? state->target_round: 0;
+    memcpy (cp->x, state->agent->x, (size_t) d * sizeof (double));
+    memcpy (cp->x0, state->agent->x0, (size_t) d * sizeof (double));
+    memcpy (cp->theta, state->agent->theta, (size_t) K * sizeof (double));
+    memcpy (cp->s, state->agent->s, (size_t) K * sizeof (double));
+    int rc = ss_checkpoint_write (self->ckpt_path, cp);
+    free (cp);
+    if (rc) {
+        int64_t now = zclock_mono ();
+        if (self->logged == 0 || now - self->logged >= S_LOG_MSEC) {
+            zsys_error ("%s: cannot write the checkpoint of round %llu: %s",
+                        self->ckpt_path, (unsigned long long) state->round,
+                        strerror (errno));
+            self->logged = now;
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_print_doubles (FILE *file, const char *name, const double *v, int n)
+{
+    fprintf (file, "%s", name);
+    for (int i = 0; i < n; i++)
+        fprintf (file, " %.17g", v [i]);
+    fprintf (file, "\n");
+}
+
+int
+ss_persist_state_file (ss_persist_t *self, const ss_persist_state_t *state, int d, int K)
+{
+    ss_file_t *out = ss_file_new (self->state_path, 0644);
+    if (!out) {
+        zsys_error ("%s: cannot write: %s", self->state_path, strerror (errno));
+        return -1;
+    }
+    FILE *file = ss_file_stream (out);
+    fprintf (file, "# swarmshape agent state\n");
+    fprintf (file, "fleet %s\n", self->fleet->name);
+    fprintf (file, "fleet_id %016llx\n", (unsigned long long) self->fleet_id);
+    fprintf (file, "agent %d\n", self->id);
+    fprintf (file, "round %llu\n", (unsigned long long) state->round);
+    fprintf (file, "epoch %llu\n", (unsigned long long) state->epoch);
+    fprintf (file, "dim %d\n", d);
+    s_print_doubles (file, "x", state->agent->x, d);
+    s_print_doubles (file, "x0", state->agent->x0, d);
+    fprintf (file, "features %d\n", K);
+    s_print_doubles (file, "theta", state->agent->theta, K);
+    s_print_doubles (file, "s", state->agent->s, K);
+    for (int c = 0; state->counters && c < SS_CTR_COUNT; c++) {
+        char name [64];
+        snprintf (name, sizeof name, "%s", ss_counter_name (c));
+        for (char *ch = name; *ch; ch++)
+            if (*ch == ' ' || *ch == '-')
+                *ch = '_';
+        fprintf (file, "counter %s %llu\n", name, (unsigned long long) state->counters [c]);
+    }
+    if (ss_file_commit (&out)) {
+        zsys_error ("%s: cannot write: %s", self->state_path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}

@@ -65,7 +65,17 @@ ss_model_check (const ss_model_t *self)
 const char *
 ss_mixture_check (const ss_mixture_t *self, const ss_model_t *model)
 {
-    if (self->count < 1 || self->count > SS_MAX_COMPONENTS)
+    if (self->cells != 0) {
+        //  A grid of levels on the quadrature nodes
+        if (self->cells != ss_model_nodes (model) || self->cells > SS_MAX_GRID)
+            return "a grid target needs one level per quadrature node (nq^dim)";
+        int nonzero = 0;
+        for (int g = 0; g < self->cells; g++)
+            nonzero += self->level [g] > 0;
+        if (nonzero == 0)
+            return "a grid target needs a level > 0 somewhere";
+    }
+    if (self->count < (self->cells? 0: 1) || self->count > SS_MAX_COMPONENTS)
         return "a target needs 1 to 16 components";
     for (int c = 0; c < self->count; c++) {
         const ss_component_t *comp = &self->comp [c];

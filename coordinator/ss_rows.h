@@ -1,0 +1,78 @@
+/*  ss_rows: the report rounds the coordinator has open, and when each
+    one's trace row is due. Pure (time passed in, microseconds).
+
+    Reports of one round are gathered in a row (slot). Rows are written in
+    increasing round order, each at most once. The oldest open row k is due
+    when no agent is still expected to report it (ss_members_expected: not
+    lost, and no report of k or later yet), or when its deadline passes:
+    the deadline adapts to the fleet's pace, max (lost_after, 4 x the
+    median time between the first reports of successive rows), so that an
+    overloaded host (everyone slow) never hits it while a dead agent not
+    yet declared lost holds a row for a bounded time. A report of a round
+    whose row is written is late (counted). At most `slots` rows are open:
+    a report of a newer round then forces the oldest out (written with what
+    it has, counted).
+*/
+#ifndef SS_ROWS_H
+#define SS_ROWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ss_members.h"
+
+typedef struct {
+    int64_t round;
+    int count;                  //  agents that reported it
+    int64_t first;              //  when its first report came (us)
+    bool forced;                //  forced out by a newer round
+    uint8_t *have;              //  n
+    double *x, *theta, *s;      //  n x d, n x K, n x K
+    double step;                //  the largest step reported
+} ss_row_t;
+
+typedef enum {
+    SS_ROWS_ADDED = 0,
+    SS_ROWS_LATE,               //  its row is written already
+    SS_ROWS_DUPLICATE,          //  this agent reported this round already
+    SS_ROWS_FULL                //  every slot holds a newer round: dropped
+} ss_rows_add_t;
+
+typedef struct ss_rows_t ss_rows_t;
+
+ss_rows_t *ss_rows_new (int n, int d, int K, int slots, int lost_after_ms);
+void ss_rows_destroy (ss_rows_t **self_p);
+
+//  The last round whose row is written (-1: none); set it after writing
+//  the round-0 row or resuming a trace
+int64_t ss_rows_written (const ss_rows_t *self);
+void ss_rows_set_written (ss_rows_t *self, int64_t round);
+
+//  Agent i's report of round
+ss_rows_add_t ss_rows_add (ss_rows_t *self, int i, int64_t round, const double *x,
+                           const double *theta, const double *s, double step,
+                           int64_t now);
+
+//  The oldest open row if it is due now (*complete: no agent is still
+//  expected), else NULL with *wake the time its deadline passes
+//  (INT64_MAX: no row open)
+ss_row_t *ss_rows_due (ss_rows_t *self, const ss_members_t *members, int64_t now,
+                       int64_t *wake, bool *complete);
+
+//  The row is written (or given up): its slot is free, the pace recorded
+//  (written: the round becomes ss_rows_written)
+void ss_rows_done (ss_rows_t *self, ss_row_t *row, bool written);
+
+//  Give up every open row older than round (a trace that restarts at a
+//  complete round); their count
+int ss_rows_drop_before (ss_rows_t *self, int64_t round);
+
+//  The newest open row that is complete now, or -1
+int64_t ss_rows_newest_complete (ss_rows_t *self, const ss_members_t *members);
+
+int ss_rows_open (const ss_rows_t *self);
+//  The deadline now (us after a row's first report)
+int64_t ss_rows_deadline (const ss_rows_t *self);
+//  Median time between successive rows (us), -1 until measured
+int64_t ss_rows_pace (const ss_rows_t *self);
+
+#endif

@@ -15,7 +15,8 @@
 
     On any failure the temporary is removed, NAME is untouched and errno
     says why. Writers of the same NAME at once each use their own
-    temporary; the last rename wins.
+    temporary; the last rename wins. A crash between 1 and 3 leaves a
+    temporary behind (a hidden name, never reused or read).
 
     ss_file_open_read opens a file that an attacker may have replaced
     (a checkpoint, a state file): it refuses a symbolic link (O_NOFOLLOW),

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #include <unistd.h>
 #include "ss_fleet.h"
 #include "ss_rng.h"
+
+#define streq(a, b) (strcmp ((a), (b)) == 0)
 
 static char s_dir [1024];
 
@@ -117,19 +120,57 @@ s_assert_model_equal (const ss_model_t *a, const ss_model_t *b)
 
 //  --------------------------------------------------------------------------
 
+//  A row's default as a value of the table
+static void
+s_default_of (const char *path, char *out, size_t size)
+{
+    const ss_fleet_key_t *key = ss_fleet_key (path);
+    assert_non_null (key);
+    assert_int_equal (ss_fleet_key_default (key, out, size), 0);
+}
+
+static long long
+s_default_int (const char *path)
+{
+    char text [64];
+    s_default_of (path, text, sizeof text);
+    return strtoll (text, NULL, 10);
+}
+
 static void
 test_defaults (void **state)
 {
     (void) state;
     ss_fleet_t *fleet = s_load_ok (s_minimal, NULL, 0);
+    assert_string_equal (fleet->name, "x");
+
+    //  Every key with a default of its own (not derived) has it, as the
+    //  table documents it: the model's from ss_model_defaults, the others
+    //  from their row
+    int n;
+    const ss_fleet_key_t *keys = ss_fleet_keys (&n);
+    int checked = 0;
+    for (int k = 0; k < n; k++) {
+        const ss_fleet_key_t *key = &keys [k];
+        if (!key->value && !(key->flags & SS_FLEET_MODEL))
+            continue;
+        if (streq (key->path, "name"))
+            continue;               //  given in s_minimal
+        char shown [256], value [PATH_MAX];
+        assert_int_equal (ss_fleet_key_default (key, shown, sizeof shown), 0);
+        assert_int_equal (ss_fleet_get (fleet, key->path, value, sizeof value), 0);
+        if (!streq (shown, value))
+            print_error ("%s: default '%s', loaded '%s'\n", key->path, shown, value);
+        assert_string_equal (shown, value);
+        checked++;
+    }
+    assert_true (checked > 30);
+
+    //  The model and the target from core's table
     ss_model_t model;
     ss_model_defaults (&model);
     ss_mixture_t target;
     ss_mixture_defaults (&target, model.dim, model.lo, model.hi);
-
-    assert_string_equal (fleet->name, "x");
-    assert_int_equal (fleet->rounds, 1000);
-    assert_int_equal (fleet->seed, 1);
     s_assert_model_equal (&fleet->model, &model);
     assert_int_equal (fleet->target.count, target.count);
     for (int c = 0; c < target.count; c++) {
@@ -138,48 +179,35 @@ test_defaults (void **state)
         for (int a = 0; a < model.dim; a++)
             assert_true (fleet->target.comp [c].mean [a] == target.comp [c].mean [a]);
     }
-    assert_int_equal (fleet->graph_kind, SS_GRAPH_RING);
-    assert_int_equal (fleet->graph_degree, 4);
-    assert_true (fleet->graph_radius == 0.3);
+    //  Derived defaults, as their rows say
     assert_int_equal (fleet->n_edges, 0);
-    assert_int_equal (fleet->count, 50);
-    assert_int_equal (fleet->init, SS_INIT_UNIFORM);
     assert_true (fleet->box_lo == model.lo);
     assert_true (fabs (fleet->box_hi - (model.lo + 0.3 * (model.hi - model.lo))) < 1e-15);
-    assert_string_equal (fleet->host, "127.0.0.1");
-    assert_int_equal (fleet->base_port, 7100);
     for (int i = 0; i < fleet->count; i++) {
-        assert_string_equal (fleet->agents [i].host, "127.0.0.1");
-        assert_int_equal (fleet->agents [i].port, 7100 + i);
+        assert_string_equal (fleet->agents [i].host, fleet->host);
+        assert_int_equal (fleet->agents [i].port, fleet->base_port + i);
         for (int a = 0; a < model.dim; a++) {
             assert_true (fleet->agents [i].x0 [a] >= model.lo);
             assert_true (fleet->agents [i].x0 [a] <= model.hi);
         }
     }
-    assert_string_equal (fleet->coordinator, "tcp://127.0.0.1:7099");
-    assert_int_equal (fleet->report_every, 10);
-    assert_true (fleet->curve);
+    assert_string_equal (fleet->init_file, "");
     char expect [PATH_MAX + 16];
     snprintf (expect, sizeof expect, "%s/fleet.zpl", s_dir);
     assert_string_equal (fleet->path, expect);
     assert_string_equal (fleet->dir, s_dir);
-    snprintf (expect, sizeof expect, "%s/keys", s_dir);
+    char shown [64];
+    s_default_of ("security/keys", shown, sizeof shown);
+    snprintf (expect, sizeof expect, "%s/%s", s_dir, shown);
     assert_string_equal (fleet->keys, expect);
-    snprintf (expect, sizeof expect, "%s/state", s_dir);
-    assert_string_equal (fleet->state_dir, expect);
-    assert_int_equal (fleet->heartbeat_ms, 250);
-    assert_int_equal (fleet->round_timeout_ms, 2000);
-    assert_int_equal (fleet->lost_after_ms, 5000);
-    assert_int_equal (fleet->checkpoint_every, 50);
-    assert_int_equal (fleet->settle_rounds, 20);
 
     char err [256];
     ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
     assert_non_null (graph);
-    assert_int_equal (graph->n, 50);
-    for (int i = 0; i < 50; i++)
-        assert_int_equal (ss_graph_degree (graph, i), 4);
-    assert_true (ss_graph_has_edge (graph, 0, 49));
+    assert_int_equal (graph->n, fleet->count);
+    for (int i = 0; i < fleet->count; i++)
+        assert_int_equal (ss_graph_degree (graph, i), fleet->graph_degree);
+    assert_true (ss_graph_has_edge (graph, 0, fleet->count - 1));
     assert_true (ss_graph_has_edge (graph, 0, 2));
     ss_graph_destroy (&graph);
     ss_fleet_destroy (&fleet);
@@ -349,14 +377,14 @@ test_overrides (void **state)
     ss_fleet_t *tuned = s_load_ok (s_minimal, faults, 2);
     assert_int_equal (tuned->round_timeout_ms, 300);
     assert_int_equal (tuned->lost_after_ms, 1000);
-    assert_int_equal (tuned->heartbeat_ms, 250);
+    assert_int_equal (tuned->heartbeat_ms, s_default_int ("faults/heartbeat_ms"));
     ss_fleet_destroy (&tuned);
     //  The default target follows the dimension
     ss_mixture_t target;
     ss_mixture_defaults (&target, 1, 0, 1);
     assert_int_equal (fleet->target.count, target.count);
     assert_true (fleet->target.comp [1].mean [0] == target.comp [1].mean [0]);
-    assert_int_equal (fleet->agents [199].port, 7299);
+    assert_int_equal (fleet->agents [199].port, fleet->base_port + 199);
     char err [256];
     ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
     assert_non_null (graph);
@@ -613,7 +641,7 @@ test_graph_options (void **state)
         char err [256];
         ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
         assert_non_null (graph);
-        assert_int_equal (graph->n, 50);
+        assert_int_equal (graph->n, s_default_int ("agents/count"));
         ss_graph_destroy (&graph);
         ss_fleet_destroy (&fleet);
     }
@@ -719,8 +747,8 @@ test_init_box_and_uniform (void **state)
     ss_fleet_t *fleet = s_load_ok (s_minimal, sets, 2);
     for (int i = 0; i < 500; i++)
         for (int a = 0; a < 2; a++) {
-            assert_true (fleet->agents [i].x0 [a] >= 0);
-            assert_true (fleet->agents [i].x0 [a] <= 0.3);
+            assert_true (fleet->agents [i].x0 [a] >= fleet->box_lo);
+            assert_true (fleet->agents [i].x0 [a] <= fleet->box_hi);
         }
     ss_fleet_destroy (&fleet);
 
@@ -767,11 +795,11 @@ test_agent_overrides (void **state)
     ss_fleet_t *fleet = s_load_ok (text, NULL, 0);
     assert_true (fleet->agents [4].x0 [0] == 0.125 && fleet->agents [4].x0 [1] == 0.875);
     assert_string_equal (fleet->agents [4].host, "h0");
-    assert_int_equal (fleet->agents [4].port, 7104);
+    assert_int_equal (fleet->agents [4].port, fleet->base_port + 4);
     assert_string_equal (fleet->agents [1].host, "h1");
     assert_int_equal (fleet->agents [1].port, 8000);
     assert_string_equal (fleet->agents [2].host, "h0");
-    assert_int_equal (fleet->agents [2].port, 7102);
+    assert_int_equal (fleet->agents [2].port, fleet->base_port + 2);
     ss_fleet_destroy (&fleet);
 
     //  An agent's own port lifts the base_port + id limit
@@ -963,13 +991,12 @@ test_load_target (void **state)
     assert_non_null (strstr (err, "cannot read file (No such file or directory)"));
 }
 
-static void
-test_demo_fleet (void **state)
+//  The README's example fleet, when the tests run from the source tree
+//  (__FILE__ is .../tests/unit/test_fleet.c under CMake); NULL: skip
+static const char *
+s_demo_path (void)
 {
-    (void) state;
-    //  The README's example fleet, when the tests run from the source tree
-    //  __FILE__ is .../tests/unit/test_fleet.c under CMake
-    char source [PATH_MAX] = "";
+    static char source [PATH_MAX] = "";
     const char *tail = strstr (__FILE__, "tests/unit/test_fleet.c");
     if (tail)
         snprintf (source, sizeof source, "%.*sdeploy/fleets/demo.zpl",
@@ -978,12 +1005,17 @@ test_demo_fleet (void **state)
         source, "deploy/fleets/demo.zpl", "../deploy/fleets/demo.zpl",
         "../../deploy/fleets/demo.zpl"
     };
-    const char *path = NULL;
     for (size_t c = 0; c < sizeof candidates / sizeof candidates [0]; c++)
-        if (*candidates [c] && access (candidates [c], R_OK) == 0) {
-            path = candidates [c];
-            break;
-        }
+        if (*candidates [c] && access (candidates [c], R_OK) == 0)
+            return candidates [c];
+    return NULL;
+}
+
+static void
+test_demo_fleet (void **state)
+{
+    (void) state;
+    const char *path = s_demo_path ();
     if (!path)
         skip ();
     char err [1024];
@@ -992,30 +1024,136 @@ test_demo_fleet (void **state)
         print_error ("%s\n", err);
     assert_non_null (fleet);
     assert_string_equal (fleet->name, "demo");
-    assert_int_equal (fleet->rounds, 1000);
-    assert_int_equal (fleet->seed, 1);
-    assert_int_equal (fleet->count, 50);
-    assert_int_equal (fleet->graph_kind, SS_GRAPH_RING);
-    assert_int_equal (fleet->graph_degree, 4);
-    ss_model_t model;
-    ss_model_defaults (&model);
-    s_assert_model_equal (&fleet->model, &model);
-    ss_mixture_t target;
-    ss_mixture_defaults (&target, 2, 0, 1);
-    assert_int_equal (fleet->target.count, 2);
-    for (int c = 0; c < 2; c++) {
-        assert_true (fabs (fleet->target.comp [c].weight - target.comp [c].weight) < 1e-15);
-        assert_true (fabs (fleet->target.comp [c].std - target.comp [c].std) < 1e-15);
-        for (int a = 0; a < 2; a++)
-            assert_true (fabs (fleet->target.comp [c].mean [a]
-                             - target.comp [c].mean [a]) < 1e-15);
-    }
-    assert_string_equal (fleet->coordinator, "tcp://127.0.0.1:7099");
-    assert_int_equal (fleet->report_every, 10);
-    assert_true (fleet->curve);
+    //  It shows the defaults: the same fleet as one that names no key
+    //  (but its name), target included
+    char minimal [PATH_MAX + 16];
+    snprintf (minimal, sizeof minimal, "%s", s_write ("fleet.zpl", "fleet\n    name = demo\n"));
+    ss_fleet_t *plain = ss_fleet_load (minimal, NULL, 0, err, sizeof err);
+    assert_non_null (plain);
+    const char *diff = ss_fleet_diff (fleet, plain);
+    if (diff && strncmp (diff, "security/", 9) != 0)
+        print_error ("demo.zpl differs from the defaults at %s\n", diff);
+    //  (but for its paths: they resolve against its own folder)
+    assert_true (!diff || strncmp (diff, "security/", 9) == 0);
+    s_assert_model_equal (&fleet->model, &plain->model);
+    assert_true (ss_fleet_id (fleet) == ss_fleet_id (plain));
+    ss_fleet_destroy (&plain);
     ss_fleet_destroy (&fleet);
 }
 
+//  One key line of demo.zpl, active or commented out
+typedef struct {
+    char path [128];
+    char shown [128];       //  the text in brackets after it, if any
+    bool bracket;
+} s_doc_t;
+
+//  Parse demo.zpl's key lines: "name = value  #   [default] doc",
+//  "name  #   doc" (a section), and the same commented out ("# name =
+//  value  #   [default] doc"). The depth of a name is its column / 4;
+//  names that are no key of the table (prose in comments) are skipped.
+static int
+s_read_doc (const char *path, s_doc_t *docs, int max)
+{
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    char line [512], stack [8][64];
+    int n = 0;
+    while (fgets (line, sizeof line, file) && n < max) {
+        line [strcspn (line, "\n")] = 0;
+        int col = 0;
+        while (line [col] == ' ')
+            col++;
+        bool commented = line [col] == '#';
+        if (commented) {
+            if (line [col + 1] != ' ')
+                continue;
+            col++;
+            while (line [col] == ' ')
+                col++;
+        }
+        int len = 0;
+        while (islower ((unsigned char) line [col + len]) || line [col + len] == '_')
+            len++;
+        if (len == 0 || len >= 64)
+            continue;
+        const char *rest = line + col + len;
+        if (*rest && *rest != ' ')
+            continue;
+        int depth = col / 4;
+        if (depth < 0 || depth >= 8)
+            continue;
+        snprintf (stack [depth], sizeof stack [depth], "%.*s", len, line + col);
+        if (depth == 0)
+            continue;               //  fleet
+        char key [128] = "";
+        for (int d = 1; d <= depth; d++)
+            snprintf (key + strlen (key), sizeof key - strlen (key), "%s%s",
+                      d > 1? "/": "", stack [d]);
+        if (!ss_fleet_key (key))
+            continue;
+        //  The comment after the key (a value holds no '#' in demo.zpl)
+        s_doc_t *doc = &docs [n++];
+        memset (doc, 0, sizeof *doc);
+        snprintf (doc->path, sizeof doc->path, "%s", key);
+        const char *hash = strchr (rest, '#');
+        if (hash) {
+            hash++;
+            while (*hash == ' ')
+                hash++;
+            const char *close = *hash == '[' ? strchr (hash, ']'): NULL;
+            if (close) {
+                doc->bracket = true;
+                snprintf (doc->shown, sizeof doc->shown, "%.*s",
+                          (int) (close - hash - 1), hash + 1);
+            }
+        }
+    }
+    fclose (file);
+    return n;
+}
+
+//  Two defaults are the same: as text, or as numbers ("1.0" and "1")
+static bool
+s_same_default (const char *a, const char *b)
+{
+    if (streq (a, b))
+        return true;
+    char *end_a, *end_b;
+    double x = strtod (a, &end_a), y = strtod (b, &end_b);
+    return *a && *b && !*end_a && !*end_b && x == y;
+}
+
+static void
+test_demo_documents_every_key (void **state)
+{
+    (void) state;
+    const char *path = s_demo_path ();
+    if (!path)
+        skip ();
+    s_doc_t *docs = calloc (512, sizeof (s_doc_t));
+    int n_docs = s_read_doc (path, docs, 512);
+    int n;
+    const ss_fleet_key_t *keys = ss_fleet_keys (&n);
+    for (int k = 0; k < n; k++) {
+        const s_doc_t *doc = NULL;
+        for (int d = 0; d < n_docs && !doc; d++)
+            if (streq (docs [d].path, keys [k].path))
+                doc = &docs [d];
+        if (!doc)
+            print_error ("demo.zpl does not document %s\n", keys [k].path);
+        assert_non_null (doc);
+        if (keys [k].type == SS_FLEET_SECTION || keys [k].type == SS_FLEET_REPEAT)
+            continue;
+        char shown [256];
+        assert_int_equal (ss_fleet_key_default (&keys [k], shown, sizeof shown), 0);
+        if (!doc->bracket || !s_same_default (doc->shown, shown))
+            print_error ("demo.zpl: %s: documents [%s], the table says [%s]\n",
+                         keys [k].path, doc->bracket? doc->shown: "(nothing)", shown);
+        assert_true (doc->bracket && s_same_default (doc->shown, shown));
+    }
+    free (docs);
+}
 
 //  --------------------------------------------------------------------------
 //  Ports: checked where sockets open, not when loading
@@ -1423,6 +1561,7 @@ main (void)
         cmocka_unit_test (test_fleet_id),
         cmocka_unit_test (test_load_target),
         cmocka_unit_test (test_demo_fleet),
+        cmocka_unit_test (test_demo_documents_every_key),
         cmocka_unit_test (test_ports),
         cmocka_unit_test (test_key_table),
         cmocka_unit_test (test_write),

@@ -279,6 +279,10 @@ ss_sim_run (const ss_fleet_t *fleet, const char *out_dir,
             snprintf (err, err_size, "%s: cannot write trace.jsonl", out_dir);
             rc = -1;
         }
+        if (rc == 0 && ss_runlog_frames (log, k, self->x, NULL, self->n, self->d)) {
+            snprintf (err, err_size, "%s: cannot write frames.csv", out_dir);
+            rc = -1;
+        }
         if (!options->quiet && (k % progress == 0 || last))
             fprintf (stderr, "%s: round %lld/%lld  J %.6f  kl %.6f  disagreement %.2e"
                              "  grad %.3g  step %.2e\n", mode, (long long) k,

@@ -4,8 +4,9 @@
     `swarmshape plot`, frames.csv (header round,id,x1[,x2[,x3]], one row
     per agent per reported round, %.17g, appended like the trace) and
     fleet.zpl (the fleet as loaded, --set applied).
-    Files other than the trace and the frames are written to a temporary
-    name, flushed, fsynced and renamed, so a reader never sees half a file.
+    Files other than the trace and the frames are written atomically
+    (ss_file: a temporary, fsync, rename, fsync of the directory), so a
+    reader never sees half a file.
 */
 #ifndef SS_RUNLOG_H
 #define SS_RUNLOG_H
@@ -13,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ss_file.h"       //  ss_mkdirs, ss_file_write_atomic
+#include "ss_fleet.h"      //  ss_runlog_fleet
 
 typedef struct {
     int64_t round;
@@ -67,13 +70,14 @@ int ss_runlog_text (ss_runlog_t *self, const char *name, const char *text);
 //  last line is cut off). 0 or -1.
 int ss_runlog_frames (ss_runlog_t *self, int64_t round, const double *x,
                       const int *ids, int n, int dim);
+//  Write fleet.zpl in the run directory: the fleet as loaded, --set
+//  applied (ss_fleet_write), so the run can be read back without its
+//  original file. 0, or -1 and a line in err.
+int ss_runlog_fleet (ss_runlog_t *self, const ss_fleet_t *fleet, char *err,
+                     size_t err_size);
 //  Write summary.json. 0 or -1.
 int ss_runlog_summary (ss_runlog_t *self, const ss_summary_t *summary);
 //  The run directory
 const char *ss_runlog_dir (ss_runlog_t *self);
-
-//  mkdir -p: missing parents get 0755, the directory itself mode (an
-//  existing one keeps its mode); 0 or -1 (errno set)
-int ss_mkdirs (const char *path, int mode);
 
 #endif

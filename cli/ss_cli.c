@@ -44,6 +44,7 @@ ss_cli_usage (FILE *out)
         "  target FLEET TARGETFILE               inject a new target into a run\n"
         "  status FLEET                          ask the coordinator how the run goes\n"
         "  plan FLEET --out DIR                  one install bundle per host\n"
+        "  plot RUNDIR [--frames] [--fleet FILE] draw a run's pictures (PNG, SVG)\n"
         "\n"
         "options:\n"
         "  --set PATH=VALUE   override a fleet-file key (e.g. agents/count=200)\n"

@@ -243,6 +243,8 @@ ss_sim_run (const ss_fleet_t *fleet, const char *out_dir,
         snprintf (err, err_size, "%s: cannot write initial.csv", out_dir);
         rc = -1;
     }
+    if (rc == 0 && ss_runlog_fleet (log, fleet, err, err_size))
+        rc = -1;
     int every = fleet->report_every;
     int64_t progress = every * ((fleet->rounds / 20 + every - 1) / every);
     if (progress < every)
@@ -268,6 +270,10 @@ ss_sim_run (const ss_fleet_t *fleet, const char *out_dir,
         };
         if (ss_runlog_trace (log, &row)) {
             snprintf (err, err_size, "%s: cannot write trace.jsonl", out_dir);
+            rc = -1;
+        }
+        if (rc == 0 && ss_runlog_frames (log, k, self->x, NULL, self->n, self->d)) {
+            snprintf (err, err_size, "%s: cannot write frames.csv", out_dir);
             rc = -1;
         }
         if (!options->quiet && (k % progress == 0 || last))

@@ -19,6 +19,7 @@ static const struct {
     { "target", ss_cmd_target },
     { "status", ss_cmd_status },
     { "plan", ss_cmd_plan },
+    { "plot", ss_cmd_plot },
 };
 
 int

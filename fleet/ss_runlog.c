@@ -20,6 +20,8 @@ struct ss_runlog_t {
     char dir [PATH_MAX];
     FILE *trace;
     ss_file_t *pending;     //  the file s_open_tmp began, s_commit ends
+    bool resume;            //  append to the files of an earlier writer
+    FILE *frames;           //  frames.csv, opened by the first frame
 };
 
 //  Cut a trace file back to its last newline (a row half written when its
@@ -51,6 +53,7 @@ ss_runlog_new (const char *dir, bool resume, char *err, size_t err_size)
         return NULL;
     }
     snprintf (self->dir, sizeof self->dir, "%s", dir);
+    self->resume = resume;
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/trace.jsonl", dir);
     if (resume)
@@ -71,6 +74,8 @@ ss_runlog_destroy (ss_runlog_t **self_p)
         if ((*self_p)->trace)
             fclose ((*self_p)->trace);
         ss_file_destroy (&(*self_p)->pending);
+        if ((*self_p)->frames)
+            fclose ((*self_p)->frames);
         free (*self_p);
         *self_p = NULL;
     }
@@ -158,6 +163,51 @@ ss_runlog_trace (ss_runlog_t *self, const ss_trace_row_t *row)
     s_ids (file, "lost", row->lost, row->n_lost);
     fprintf (file, "}\n");
     return fflush (file) == 0? 0: -1;
+}
+
+//  Open frames.csv: append to a resumed run's file, else start it anew
+static FILE *
+s_open_frames (ss_runlog_t *self, int dim)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/frames.csv", self->dir);
+    struct stat st;
+    bool append = self->resume && stat (path, &st) == 0 && st.st_size > 0;
+    if (append)
+        s_trim_partial (path);
+    FILE *file = fopen (path, append? "a": "w");
+    if (file && !append) {
+        fprintf (file, "round,id");
+        for (int a = 0; a < dim; a++)
+            fprintf (file, ",x%d", a + 1);
+        fprintf (file, "\n");
+    }
+    return file;
+}
+
+int
+ss_runlog_frames (ss_runlog_t *self, int64_t round, const double *x,
+                  const int *ids, int n, int dim)
+{
+    if (!self->frames && !(self->frames = s_open_frames (self, dim)))
+        return -1;
+    FILE *file = self->frames;
+    for (int i = 0; i < n; i++) {
+        fprintf (file, "%lld,%d", (long long) round, ids? ids [i]: i);
+        for (int a = 0; a < dim; a++)
+            fprintf (file, ",%.17g", x [(size_t) i * dim + a]);
+        fprintf (file, "\n");
+    }
+    return fflush (file) == 0 && !ferror (file)? 0: -1;
+}
+
+int
+ss_runlog_fleet (ss_runlog_t *self, const ss_fleet_t *fleet, char *err,
+                 size_t err_size)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/fleet.zpl", self->dir);
+    return ss_fleet_write (fleet, path, err, err_size);
 }
 
 int

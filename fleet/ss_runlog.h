@@ -1,9 +1,12 @@
 /*  ss_runlog: a run's files, the same for sim and launch (contract.md):
     initial.csv and positions.csv (header id,x1[,x2[,x3]], %.17g),
-    trace.jsonl (one object per reported round) and summary.json.
-    Files other than the trace are written atomically (ss_file: a
-    temporary, fsync, rename, fsync of the directory), so a reader never
-    sees half a file.
+    trace.jsonl (one object per reported round) and summary.json; for
+    `swarmshape plot`, frames.csv (header round,id,x1[,x2[,x3]], one row
+    per agent per reported round, %.17g, appended like the trace) and
+    fleet.zpl (the fleet as loaded, --set applied).
+    Files other than the trace and the frames are written atomically
+    (ss_file: a temporary, fsync, rename, fsync of the directory), so a
+    reader never sees half a file.
 */
 #ifndef SS_RUNLOG_H
 #define SS_RUNLOG_H
@@ -12,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ss_file.h"       //  ss_mkdirs, ss_file_write_atomic
+#include "ss_fleet.h"      //  ss_runlog_fleet
 
 typedef struct {
     int64_t round;
@@ -59,6 +63,18 @@ int ss_runlog_trace (ss_runlog_t *self, const ss_trace_row_t *row);
 //  Write NAME in the run directory with the given text (atomically, like
 //  every file but the trace). 0 or -1.
 int ss_runlog_text (ss_runlog_t *self, const char *name, const char *text);
+//  Append the positions of one reported round to frames.csv and flush:
+//  one row "round,id,x1[,x2[,x3]]" per agent. ids (n) names the agent of
+//  each row, NULL means 0..n-1. The first call creates the file with its
+//  header (with resume, an existing file is appended to, after a partial
+//  last line is cut off). 0 or -1.
+int ss_runlog_frames (ss_runlog_t *self, int64_t round, const double *x,
+                      const int *ids, int n, int dim);
+//  Write fleet.zpl in the run directory: the fleet as loaded, --set
+//  applied (ss_fleet_write), so the run can be read back without its
+//  original file. 0, or -1 and a line in err.
+int ss_runlog_fleet (ss_runlog_t *self, const ss_fleet_t *fleet, char *err,
+                     size_t err_size);
 //  Write summary.json. 0 or -1.
 int ss_runlog_summary (ss_runlog_t *self, const ss_summary_t *summary);
 //  The run directory

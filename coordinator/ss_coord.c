@@ -84,7 +84,7 @@ struct ss_coord_t {
     ss_work_t *work;
     double *x0, *grad, *theta_warm;
     double *sub_x, *sub_x0, *sub_theta, *sub_s;     //  scoring scratch
-    int *lost_ids;
+    int *lost_ids, *sub_ids;
     ss_members_t *members;
     ss_rows_t *rows;
     ss_targets_t *targets;
@@ -282,8 +282,8 @@ s_verify_targets (ss_coord_t *self, int64_t k)
 
 //  Score n agents' state (packed) into self->score and write round k's row
 static int
-s_write_row (ss_coord_t *self, int64_t k, int m, const double *x, const double *theta,
-             const double *s, double step)
+s_write_row (ss_coord_t *self, int64_t k, int m, const int *ids, const double *x,
+             const double *theta, const double *s, double step)
 {
     int in_force = ss_targets_in_force (self->targets, k);
     while (self->applied < in_force) {
@@ -310,7 +310,7 @@ s_write_row (ss_coord_t *self, int64_t k, int m, const double *x, const double *
         fprintf (stderr, "coordinator: %s: cannot write trace.jsonl\n", self->options.out);
         return -1;
     }
-    if (ss_runlog_frames (self->log, k, x, m, self->d))
+    if (ss_runlog_frames (self->log, k, x, ids, m, self->d))
         fprintf (stderr, "coordinator: %s: cannot write frames.csv\n", self->options.out);
     s_verify_targets (self, k);
     s_print_progress (self, k, k == self->final_round);
@@ -327,7 +327,7 @@ s_write_row0 (ss_coord_t *self)
     for (size_t i = 0; i < n; i++)
         ss_footprint (self->problem, self->x0 + i * self->d, self->sub_s + i * K);
     memcpy (self->sub_x0, self->x0, n * self->d * sizeof (double));
-    int rc = s_write_row (self, 0, self->n, self->x0, self->sub_theta, self->sub_s, 0);
+    int rc = s_write_row (self, 0, self->n, NULL, self->x0, self->sub_theta, self->sub_s, 0);
     ss_rows_set_written (self->rows, 0);
     self->synced = true;
     return rc;
@@ -348,6 +348,7 @@ s_complete (ss_coord_t *self, ss_row_t *row)
         memcpy (self->sub_x0 + m * d, self->x0 + i * d, d * sizeof (double));
         memcpy (self->sub_theta + m * K, row->theta + i * K, K * sizeof (double));
         memcpy (self->sub_s + m * K, row->s + i * K, K * sizeof (double));
+        self->sub_ids [m] = i;
         m++;
     }
     int64_t written = ss_rows_written (self->rows);
@@ -366,7 +367,8 @@ s_complete (ss_coord_t *self, ss_row_t *row)
     if (m < self->n && !self->options.quiet)
         fprintf (stderr, "coordinator: round %lld: %d of %d agents reported (%d lost)\n",
                  (long long) k, m, self->n, self->n - ss_members_live (self->members));
-    return s_write_row (self, k, m, self->sub_x, self->sub_theta, self->sub_s, row->step);
+    return s_write_row (self, k, m, self->sub_ids, self->sub_x, self->sub_theta, self->sub_s,
+                        row->step);
 }
 
 static int s_on_row_timer (zloop_t *loop, int timer_id, void *arg);
@@ -1031,6 +1033,7 @@ ss_coord_destroy (ss_coord_t **self_p)
     free (self->sub_theta);
     free (self->sub_s);
     free (self->lost_ids);
+    free (self->sub_ids);
     free (self->claims);
     free (self->msg);
     free (self->frame);
@@ -1107,12 +1110,13 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     self->sub_theta = calloc (n * K, sizeof (double));
     self->sub_s = calloc (n * K, sizeof (double));
     self->lost_ids = calloc (n, sizeof (int));
+    self->sub_ids = calloc (n, sizeof (int));
     self->claims = malloc (n * sizeof (int64_t));
     self->msg = calloc (1, sizeof (ss_msg_t));
     self->frame_cap = SS_PROTO_MAX_FRAME;
     self->frame = malloc (self->frame_cap);
     if (!self->work || !self->x0 || !self->grad || !self->theta_warm || !self->sub_x
-    ||  !self->sub_x0 || !self->sub_theta || !self->sub_s || !self->lost_ids
+    ||  !self->sub_x0 || !self->sub_theta || !self->sub_s || !self->lost_ids || !self->sub_ids
     ||  !self->claims || !self->msg || !self->frame) {
         snprintf (err, sizeof err, "out of memory for %d agents", self->n);
         return s_fail (&self, rc, 1, err);

@@ -889,10 +889,12 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
     }
     ss_graph_destroy (&graph);
     ss_peers_config_t config = {
-        .heartbeat_ms = fleet->heartbeat_ms, .evasive_ms = fleet->evasive_ms,
+        .heartbeat_ms = fleet->heartbeat_ms,
+        .evasive_ms = fleet->evasive_ms? fleet->evasive_ms: fleet->lost_after_ms / 3,
         .lost_after_ms = fleet->lost_after_ms, .start_timeout_ms = fleet->start_timeout_ms,
         .settle_rounds = fleet->settle_rounds, .rounds = fleet->rounds,
-        .grace_factor = fleet->grace_factor, .grace_min_ms = fleet->grace_min_ms
+        .grace_factor = fleet->grace_factor, .grace_min_ms = fleet->grace_min_ms,
+        .grace_max_ms = fleet->round_timeout_ms
     };
     self->work = ss_work_new (self->problem);
     self->store = calloc ((size_t) 4 * K, sizeof (double));

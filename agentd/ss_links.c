@@ -32,11 +32,14 @@ struct ss_links_t {
     char endpoints [600];
 };
 
-//  The abstract ipc:// endpoint of agent id of a fleet
+//  The abstract ipc:// endpoint of an agent of a fleet: named after its
+//  port, which no other agent of this host holds (ss_fleet_check_ports),
+//  whatever fleet it belongs to
 static void
-s_ipc_endpoint (uint64_t fleet_id, int id, char *out, size_t size)
+s_ipc_endpoint (uint64_t fleet_id, const ss_agent_spec_t *spec, char *out, size_t size)
 {
-    snprintf (out, size, "ipc://@swarmshape-%016llx-%d", (unsigned long long) fleet_id, id);
+    snprintf (out, size, "ipc://@swarmshape-%d-%016llx", spec->port,
+              (unsigned long long) fleet_id);
 }
 
 //  The address an agent binds: its host as a literal, resolved when a
@@ -192,7 +195,7 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
                                      "tcp://%s:%d", address, me->port);
     if (any_ipc) {
         char ipc [128];
-        s_ipc_endpoint (config->fleet_id, config->id, ipc, sizeof ipc);
+        s_ipc_endpoint (config->fleet_id, me, ipc, sizeof ipc);
         if (zsock_bind (self->router, "%s", ipc) < 0) {
             code = 1;
             snprintf (err, err_size, "cannot bind %s: %s", ipc, zmq_strerror (zmq_errno ()));
@@ -205,7 +208,7 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
         const ss_agent_spec_t *spec = &fleet->agents [config->ids [p]];
         char endpoint [300];
         if (self->links [p].ipc)
-            s_ipc_endpoint (config->fleet_id, config->ids [p], endpoint, sizeof endpoint);
+            s_ipc_endpoint (config->fleet_id, spec, endpoint, sizeof endpoint);
         else
             snprintf (endpoint, sizeof endpoint, "tcp://%s:%d", spec->host, spec->port);
         for (int c = 0; c < self->connections; c++) {

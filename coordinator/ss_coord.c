@@ -353,10 +353,18 @@ s_complete (ss_coord_t *self, ss_row_t *row)
     }
     int64_t written = ss_rows_written (self->rows);
     int64_t gap = s_report_rounds_between (self, written, k);
-    if (!self->synced && self->resumed >= 0)
-        fprintf (stderr, "coordinator: resumed run: last traced round %lld, %lld report "
-                         "rounds missed; tracing from round %lld\n", (long long) self->resumed,
-                 (long long) gap, (long long) k);
+    if (!self->synced && self->resumed >= 0) {
+        int64_t from = written + self->every, to = k - self->every;
+        if (gap > 0)
+            fprintf (stderr, "coordinator: resumed run: last traced round %lld, missed "
+                             "rounds %lld .. %lld (%lld report rounds); tracing from round "
+                             "%lld\n", (long long) self->resumed, (long long) from,
+                     (long long) (to < from? from: to), (long long) gap, (long long) k);
+        else
+            fprintf (stderr, "coordinator: resumed run: last traced round %lld, missed "
+                             "none; tracing from round %lld\n", (long long) self->resumed,
+                     (long long) k);
+    }
     else
     if (gap > 0)
         fprintf (stderr, "coordinator: no row for %lld report round%s between rounds %lld "

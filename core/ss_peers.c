@@ -16,6 +16,7 @@
 #include "ss_peers.h"
 
 #define S_US_PER_MS 1000
+#define S_NUDGE     3        //  typical rounds before the first WANT to a neighbour not past us
 
 struct ss_peers_t {
     ss_peers_config_t config;
@@ -230,9 +231,21 @@ ss_peers_grace_ms (const ss_peers_t *self)
 {
     double typical = ss_peers_typical_ms (self);
     double floor = self->config.grace_min_ms;
-    if (typical < 0)            //  until measured: a tenth of lost_after
-        return fmax (floor, self->config.lost_after_ms / 10.0);
-    return fmax (floor, self->config.grace_factor * typical);
+    //  Until measured: a tenth of lost_after
+    double grace = fmax (floor, typical < 0? self->config.lost_after_ms / 10.0
+                                           : self->config.grace_factor * typical);
+    double top = self->config.grace_max_ms;
+    return top > 0 && grace > top? top: grace;
+}
+
+//  Repairs: the first WANT to a neighbour that has not passed us after
+//  S_NUDGE typical rounds, then one every typical round (at least 1 ms,
+//  10 ms until measured); to one that has passed us at once, then the same
+double
+ss_peers_repair_ms (const ss_peers_t *self)
+{
+    double typical = ss_peers_typical_ms (self);
+    return typical < 0? 10: fmax (1, typical);
 }
 
 void
@@ -560,6 +573,7 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
         return SS_ROUND_JUMP;
     uint64_t k = self->round;
     int64_t grace = (int64_t) (ss_peers_grace_ms (self) * S_US_PER_MS);
+    int64_t repair = (int64_t) (ss_peers_repair_ms (self) * S_US_PER_MS);
     bool ready = true;
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
@@ -569,21 +583,23 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
             continue;           //  long past our round: not waited for
         int64_t due;
         if (peer->evidence_at >= 0) {
-            //  Its estimate is in the network: ask again, wait a grace
+            //  Its estimate is in the network, late or lost: ask for it
+            //  again at once and every repair interval, for a grace
             if (now >= peer->evidence_at + grace)
                 continue;
             due = peer->want_at < 0? now: peer->want_at;
             *wake = *wake < peer->evidence_at + grace? *wake: peer->evidence_at + grace;
         }
         else
-            //  It has not passed us: maybe it waits for us; nudge it
-            due = peer->want_at < 0? self->round_start + 2 * grace: peer->want_at;
+            //  It has not passed us: it may wait for a lost one of ours,
+            //  or be slow; nudge it (a WANT costs little either way)
+            due = peer->want_at < 0? self->round_start + S_NUDGE * repair: peer->want_at;
         ready = false;
         if (now >= due) {
             if (*n_want < room)
                 want [(*n_want)++] = p;
             self->counters [SS_CTR_WANTS]++;
-            due = now + (peer->evidence_at >= 0? grace: 2 * grace);
+            due = now + repair;
         }
         peer->want_at = due;
         *wake = *wake < due? *wake: due;

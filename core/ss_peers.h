@@ -31,14 +31,17 @@
     while it has not passed round k itself. Once it has (a later estimate,
     or a RUNNING heartbeat of a round >= k: its estimate of round k is in the
     network, late or lost), we ask it to send that estimate again (a WANT
-    in a heartbeat) and give it a grace of grace_factor x the typical round
-    time (the median of the last rounds that needed no substitution, at
-    least grace_min_ms); after the grace the round runs without it: its
+    in a heartbeat, answered by a resend on another connection) at once
+    and every typical round (the median of the last rounds that needed no
+    substitution), and give it a grace of grace_factor typical rounds
+    (between grace_min_ms and grace_max_ms): a repair nearly always
+    arrives long before. After the grace the round runs without it: its
     theta is replaced by ours (its weight stays on the diagonal) and its
     mass is added when it comes (running sums). A neighbour two or more
-    rounds past ours is not waited for at all. While we wait for a
-    neighbour that has not passed us, a WANT goes to it every two graces
-    (it may be waiting for a message of ours that was lost).
+    rounds past ours is not waited for at all. A neighbour that has not
+    passed us is nudged with a WANT after three typical rounds and every
+    typical round after (it may wait for an estimate of ours that was
+    lost: the WANT tells it our round).
 
     Epochs. Every message carries the sender's epoch. A neighbour's running
     sum is added only while its epoch is ours. After each round our epoch
@@ -82,6 +85,7 @@ typedef struct {
     int64_t rounds;         //  the run's rounds, 0: unbounded
     double grace_factor;    //  grace = factor x typical round time
     int grace_min_ms;       //  ... at least this
+    int grace_max_ms;       //  ... at most this (0: no bound)
 } ss_peers_config_t;
 
 //  An agent's state as its heartbeats tell it
@@ -167,9 +171,11 @@ uint32_t ss_peers_state (const ss_peers_t *self);
 bool ss_peers_hold (const ss_peers_t *self);
 //  Counters (SS_CTR_*), kept by the module; the caller may add its own
 uint64_t *ss_peers_counters (ss_peers_t *self);
-//  The typical round time (ms) and the grace it gives
+//  The typical round time (ms), the grace it gives, and the interval of
+//  repair requests (WANTs)
 double ss_peers_typical_ms (const ss_peers_t *self);
 double ss_peers_grace_ms (const ss_peers_t *self);
+double ss_peers_repair_ms (const ss_peers_t *self);
 
 //  Membership event (restart, ...): the epoch grows after this round
 void ss_peers_event (ss_peers_t *self, const char *why);

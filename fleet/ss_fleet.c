@@ -196,12 +196,13 @@ static const ss_fleet_key_t s_keys [] = {
       NULL, 0, "heartbeat to every neighbour (>= 1)" },
     { "faults/round_timeout_ms", SS_FLEET_INT, F (round_timeout_ms), 1, 86400000, NULL,
       NULL, "2000", NULL, 0, "longest grace for an estimate known to be late (sent, "
-      "not come); a neighbour that has not sent its is waited for while it lives" },
+      "not come, not repaired); a neighbour that has not sent its estimate is waited "
+      "for while it lives" },
     { "faults/grace_factor", SS_FLEET_DOUBLE, F (grace_factor), SS_FLEET_POSITIVE, 0,
-      NULL, NULL, "2", NULL, 0, "that grace is this many typical rounds (the median of "
-      "the last 31 clean ones) ..." },
+      NULL, NULL, "10", NULL, 0, "that grace is this many typical rounds (the median of "
+      "the last 31 clean ones; repairs are asked every typical round) ..." },
     { "faults/grace_min_ms", SS_FLEET_INT, F (grace_min_ms), 1, 86400000, NULL, NULL,
-      "2", NULL, 0, "... and at least this (<= round_timeout_ms)" },
+      "250", NULL, 0, "... and at least this (round_timeout_ms wins if smaller)" },
     { "faults/lost_after_ms", SS_FLEET_INT, F (lost_after_ms), 1, 86400000, NULL, NULL,
       "5000", NULL, 0, "silence after which a neighbour is lost (> heartbeat_ms)" },
     { "faults/evasive_ms", SS_FLEET_INT, F (evasive_ms), 0, 86400000, NULL, NULL,
@@ -1114,16 +1115,11 @@ s_read_fleet (s_ctx_t *ctx, zconfig_t *fleet, ss_fleet_t *self)
         return s_fail (ctx, "fleet/faults/lost_after_ms", "must be larger than "
                        "heartbeat_ms (%d), got %d", self->heartbeat_ms,
                        self->lost_after_ms);
-    if (self->evasive_ms == 0)
-        self->evasive_ms = self->lost_after_ms / 3 > 0? self->lost_after_ms / 3: 1;
-    if (self->evasive_ms >= self->lost_after_ms)
+    if (self->evasive_ms != 0 && self->evasive_ms >= self->lost_after_ms)
         return s_fail (ctx, "fleet/faults/evasive_ms", "must be smaller than "
                        "lost_after_ms (%d), got %d", self->lost_after_ms,
                        self->evasive_ms);
-    if (self->grace_min_ms > self->round_timeout_ms)
-        return s_fail (ctx, "fleet/faults/grace_min_ms", "must be at most "
-                       "round_timeout_ms (%d), got %d", self->round_timeout_ms,
-                       self->grace_min_ms);
+
     return 0;
 }
 

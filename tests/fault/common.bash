@@ -20,6 +20,7 @@ N=${N:-16}
 ROUNDS=${ROUNDS:-400}
 #   Faults tuned short for the tests (not part of the fleet id)
 FAULTS=(--set faults/heartbeat_ms=100 --set faults/round_timeout_ms=300
+        --set faults/start_timeout_ms=5000
         --set faults/lost_after_ms=1000 --set faults/checkpoint_every=10)
 declare -A PID=()
 OTHER_PIDS=()

@@ -17,7 +17,7 @@
 static const ss_peers_config_t s_config = {
     .heartbeat_ms = 100, .evasive_ms = 300, .lost_after_ms = 1000,
     .start_timeout_ms = 5000, .settle_rounds = 3, .rounds = 1000,
-    .grace_factor = 2, .grace_min_ms = 2
+    .grace_factor = 2, .grace_min_ms = 2, .grace_max_ms = 0
 };
 
 //  Agent 5 with neighbours 3, 4, 6, 7 (ring of degree 4)
@@ -266,13 +266,26 @@ test_waits (void **state)
     }
     assert_true (ss_peers_typical_ms (self) == 1.0);
     assert_true (ss_peers_grace_ms (self) == 2.0);      //  2 x 1 ms, floor 2 ms
+    ss_peers_config_t capped = s_config;
+    capped.grace_min_ms = 50;
+    capped.grace_max_ms = 30;
+    int ids [] = { 1 }, degrees [] = { 1 };
+    ss_peers_t *other = ss_peers_new (&capped, K, 0, 1, ids, degrees);
+    assert_true (ss_peers_grace_ms (other) == 30.0);   //  the max wins over the min
+    ss_peers_destroy (&other);
     uint64_t k = ss_peers_round (self);                 //  6
     ss_peers_begin (self, t, s);
     for (int p = 0; p < 3; p++)
         s_estimate (self, t + 100, p, k, 0, NULL);
-    //  Agent 7 (p 3) silent and not past us: wait, nudge at 2 graces
+    //  Agent 7 (p 3) silent and not past us: wait, nudge after three
+    //  typical rounds, then every typical round
+    assert_true (ss_peers_repair_ms (self) == 1.0);
     assert_int_equal (s_poll (self, t + 200, &n_want), SS_ROUND_WAIT);
     assert_int_equal (n_want, 0);
+    assert_int_equal (s_poll (self, t + 3 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 0);
+    assert_int_equal (s_poll (self, t + 3 * MS, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 1);
     assert_int_equal (s_poll (self, t + 4 * MS - 1, &n_want), SS_ROUND_WAIT);
     assert_int_equal (n_want, 0);
     assert_int_equal (s_poll (self, t + 4 * MS, &n_want), SS_ROUND_WAIT);
@@ -283,6 +296,8 @@ test_waits (void **state)
     assert_int_equal (s_estimate (self, t, 3, k + 1, 0, NULL), SS_CTR_RECEIVED);
     assert_int_equal (s_poll (self, t, &n_want), SS_ROUND_WAIT);
     assert_int_equal (n_want, 1);                       //  a WANT at once
+    assert_int_equal (s_poll (self, t + MS, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 1);                       //  and every typical round
     assert_int_equal (s_poll (self, t + 2 * MS - 1, &n_want), SS_ROUND_WAIT);
     assert_int_equal (s_poll (self, t + 2 * MS, &n_want), SS_ROUND_READY);      //  grace over
     ss_neighbour_t nbrs [4];

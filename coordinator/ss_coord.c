@@ -396,7 +396,8 @@ s_flush (ss_coord_t *self)
     int64_t wake = INT64_MAX;
     while (true) {
         bool complete = false;
-        ss_row_t *row = ss_rows_due (self->rows, self->members, now, &wake, &complete);
+        ss_row_t *row = ss_rows_due (self->rows, self->members, now, !self->synced, &wake,
+                                     &complete);
         if (!row)
             break;
         bool write = self->synced || complete;

@@ -163,27 +163,31 @@ int64_t
 ss_rows_deadline (const ss_rows_t *self)
 {
     int64_t pace = ss_rows_pace (self);
-    return pace > 0 && 4 * pace > self->lost_after? 4 * pace: self->lost_after;
+    int64_t floor = 2 * self->lost_after;
+    return pace > 0 && 8 * pace > floor? 8 * pace: floor;
 }
 
+//  Complete: no agent still expected; strict: every live agent reported it
 static bool
-s_complete (const ss_rows_t *self, const ss_row_t *row, const ss_members_t *members)
+s_complete (const ss_rows_t *self, const ss_row_t *row, const ss_members_t *members,
+            bool strict)
 {
     for (int i = 0; i < self->n; i++)
-        if (!row->have [i] && ss_members_expected (members, i, row->round))
+        if (!row->have [i] && (strict? !ss_members_get ((ss_members_t *) members, i)->lost
+                                     : ss_members_expected (members, i, row->round)))
             return false;
     return true;
 }
 
 ss_row_t *
-ss_rows_due (ss_rows_t *self, const ss_members_t *members, int64_t now, int64_t *wake,
-             bool *complete)
+ss_rows_due (ss_rows_t *self, const ss_members_t *members, int64_t now, bool strict,
+             int64_t *wake, bool *complete)
 {
     *wake = INT64_MAX;
     ss_row_t *row = s_oldest (self);
     if (!row)
         return NULL;
-    *complete = s_complete (self, row, members);
+    *complete = s_complete (self, row, members, strict);
     if (*complete || row->forced)
         return row;
     int64_t at = row->first + ss_rows_deadline (self);
@@ -226,7 +230,7 @@ ss_rows_newest_complete (ss_rows_t *self, const ss_members_t *members)
 {
     int64_t newest = -1;
     for (int r = 0; r < self->slots; r++)
-        if (self->rows [r].round > newest && s_complete (self, &self->rows [r], members))
+        if (self->rows [r].round > newest && s_complete (self, &self->rows [r], members, true))
             newest = self->rows [r].round;
     return newest;
 }

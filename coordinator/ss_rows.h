@@ -5,10 +5,11 @@
     increasing round order, each at most once. The oldest open row k is due
     when no agent is still expected to report it (ss_members_expected: not
     lost, and no report of k or later yet), or when its deadline passes:
-    the deadline adapts to the fleet's pace, max (lost_after, 4 x the
+    the deadline adapts to the fleet's pace, max (2 lost_after, 8 x the
     median time between the first reports of successive rows), so that an
-    overloaded host (everyone slow) never hits it while a dead agent not
-    yet declared lost holds a row for a bounded time. A report of a round
+    overloaded host (everyone slow) or a fleet waiting for a dead agent
+    until it is declared lost (lost_after) never hits it, while an agent
+    that lives but never reports holds a row for a bounded time. A report of a round
     whose row is written is late (counted). At most `slots` rows are open:
     a report of a newer round then forces the oldest out (written with what
     it has, counted).
@@ -53,10 +54,12 @@ ss_rows_add_t ss_rows_add (ss_rows_t *self, int i, int64_t round, const double *
                            int64_t now);
 
 //  The oldest open row if it is due now (*complete: no agent is still
-//  expected), else NULL with *wake the time its deadline passes
-//  (INT64_MAX: no row open)
+//  expected; strict: every live agent reported it, for the first row of a
+//  trace that restarts, when an agent's report of that round may have
+//  gone to the coordinator that died), else NULL with *wake the time its
+//  deadline passes (INT64_MAX: no row open)
 ss_row_t *ss_rows_due (ss_rows_t *self, const ss_members_t *members, int64_t now,
-                       int64_t *wake, bool *complete);
+                       bool strict, int64_t *wake, bool *complete);
 
 //  The row is written (or given up): its slot is free, the pace recorded
 //  (written: the round becomes ss_rows_written)
@@ -66,7 +69,7 @@ void ss_rows_done (ss_rows_t *self, ss_row_t *row, bool written);
 //  complete round); their count
 int ss_rows_drop_before (ss_rows_t *self, int64_t round);
 
-//  The newest open row that is complete now, or -1
+//  The newest open row that every live agent reported, or -1
 int64_t ss_rows_newest_complete (ss_rows_t *self, const ss_members_t *members);
 
 int ss_rows_open (const ss_rows_t *self);

@@ -20,6 +20,7 @@ ss_mixture_defaults (ss_mixture_t *self, int dim, double lo, double hi)
         { 0.25, 0.70, 0.5 }, { 0.75, 0.30, 0.5 }
     };
     self->count = 2;
+    self->cells = 0;
     for (int c = 0; c < 2; c++) {
         self->comp [c].weight = 0.5;
         self->comp [c].std = 0.10 * (hi - lo);

@@ -19,7 +19,7 @@ PIDS=()
 
 cleanup () {
     for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    rm -rf "$T"
+    if [ -n "${KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 

@@ -12,40 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "ss_testtmp.h"
 #include "ss_keyring.h"
 #include "ss_keys.h"
 
-static char s_tmp [256];
 
-static int
-s_setup (void **state)
-{
-    (void) state;
-    snprintf (s_tmp, sizeof (s_tmp), "/tmp/test_keyring.XXXXXX");
-    return mkdtemp (s_tmp)? 0: -1;
-}
 
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    char cmd [PATH_MAX + 16];
-    snprintf (cmd, sizeof (cmd), "rm -rf '%s'", s_tmp);
-    return system (cmd) == 0? 0: -1;
-}
 
-static void
-s_shell (const char *format, ...)
-{
-    char cmd [4 * PATH_MAX];
-    va_list args;
-    va_start (args, format);
-    vsnprintf (cmd, sizeof cmd, format, args);
-    va_end (args);
-    assert_int_equal (system (cmd), 0);
-}
 
-//  A fleet of count agents with its keys generated in s_tmp/dir
+//  A fleet of count agents with its keys generated in test_tmp/dir
 static ss_fleet_t *
 s_fleet (const char *dir, int count)
 {
@@ -53,7 +28,7 @@ s_fleet (const char *dir, int count)
     assert_non_null (fleet);
     snprintf (fleet->name, sizeof fleet->name, "ringtest");
     fleet->count = count;
-    snprintf (fleet->keys, sizeof fleet->keys, "%s/%s", s_tmp, dir);
+    snprintf (fleet->keys, sizeof fleet->keys, "%s/%s", test_tmp, dir);
     char err [512] = "";
     assert_int_equal (ss_keys_generate (fleet, false, err, sizeof err), count + 2);
     return fleet;
@@ -148,7 +123,7 @@ test_load (void **state)
     ss_fleet_t *fleet = s_fleet ("load", 4);
     const char *keys = fleet->keys;
     //  Strays: a backup, a subdirectory copy, an agent beyond count, other files
-    s_shell ("cp '%s/agent-1.key' '%s/agent-1.key.bak' && mkdir '%s/sub' "
+    test_shell ("cp '%s/agent-1.key' '%s/agent-1.key.bak' && mkdir '%s/sub' "
              "&& cp '%s/agent-2.key' '%s/agent-2.key_secret' '%s/sub/' "
              "&& cp '%s/agent-3.key' '%s/agent-7.key' && echo hi > '%s/README'",
              keys, keys, keys, keys, keys, keys, keys, keys, keys);
@@ -182,7 +157,7 @@ test_load (void **state)
     ss_keyring_destroy (&ring);
 
     //  More strays than are kept: all counted
-    s_shell ("for i in $(seq 1 70); do touch '%s/junk-'$i; done", keys);
+    test_shell ("for i in $(seq 1 70); do touch '%s/junk-'$i; done", keys);
     ring = ss_keyring_load (fleet, err, sizeof err);
     assert_non_null (ring);
     assert_int_equal (ss_keyring_ignored_total (ring), 74);
@@ -190,31 +165,31 @@ test_load (void **state)
     ss_keyring_destroy (&ring);
 
     //  operator.key is optional
-    s_shell ("mv '%s/operator.key' '%s/operator.moved'", keys, keys);
+    test_shell ("mv '%s/operator.key' '%s/operator.moved'", keys, keys);
     ring = ss_keyring_load (fleet, err, sizeof err);
     assert_non_null (ring);
     assert_false (ss_keyring_has (ring, "operator"));
     assert_int_equal (ss_keyring_size (ring), 5);
     ss_keyring_destroy (&ring);
     //  ... but not when it is there and broken
-    s_shell ("echo garbage > '%s/operator.key'", keys);
+    test_shell ("echo garbage > '%s/operator.key'", keys);
     assert_null (ss_keyring_load (fleet, err, sizeof err));
     assert_non_null (strstr (err, "operator.key: not a CURVE certificate"));
-    s_shell ("mv '%s/operator.moved' '%s/operator.key'", keys, keys);
+    test_shell ("mv '%s/operator.moved' '%s/operator.key'", keys, keys);
 
     //  The coordinator's and every agent's key are required
-    s_shell ("mv '%s/coordinator.key' '%s/coordinator.moved'", keys, keys);
+    test_shell ("mv '%s/coordinator.key' '%s/coordinator.moved'", keys, keys);
     assert_null (ss_keyring_load (fleet, err, sizeof err));
     assert_non_null (strstr (err, "coordinator.key: cannot read"));
-    s_shell ("mv '%s/coordinator.moved' '%s/coordinator.key'", keys, keys);
-    s_shell ("mv '%s/agent-3.key' '%s/agent-3.moved'", keys, keys);
+    test_shell ("mv '%s/coordinator.moved' '%s/coordinator.key'", keys, keys);
+    test_shell ("mv '%s/agent-3.key' '%s/agent-3.moved'", keys, keys);
     assert_null (ss_keyring_load (fleet, err, sizeof err));
     assert_non_null (strstr (err, "agent-3.key: cannot read"));
     assert_null (strchr (err, '\n'));
-    s_shell ("mv '%s/agent-3.moved' '%s/agent-3.key'", keys, keys);
+    test_shell ("mv '%s/agent-3.moved' '%s/agent-3.key'", keys, keys);
 
     //  Duplicates among expected files: refused, naming both
-    s_shell ("cp '%s/agent-0.key' '%s/coordinator.key'", keys, keys);
+    test_shell ("cp '%s/agent-0.key' '%s/coordinator.key'", keys, keys);
     assert_null (ss_keyring_load (fleet, err, sizeof err));
     char want [2 * PATH_MAX + 64];
     snprintf (want, sizeof want, "%s/coordinator.key: same public key as %s/agent-0.key",
@@ -222,10 +197,10 @@ test_load (void **state)
     assert_string_equal (err, want);
 
     //  No directory, or a file where it should be
-    snprintf (fleet->keys, sizeof fleet->keys, "%s/none", s_tmp);
+    snprintf (fleet->keys, sizeof fleet->keys, "%s/none", test_tmp);
     assert_null (ss_keyring_load (fleet, err, sizeof err));
     assert_non_null (strstr (err, "no key directory"));
-    snprintf (fleet->keys, sizeof fleet->keys, "%s/load/README", s_tmp);
+    snprintf (fleet->keys, sizeof fleet->keys, "%s/load/README", test_tmp);
     assert_null (ss_keyring_load (fleet, err, sizeof err));
     assert_non_null (strstr (err, "no key directory"));
     free (fleet);
@@ -239,7 +214,7 @@ main (void)
         cmocka_unit_test (test_add),
         cmocka_unit_test (test_load),
     };
-    int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
+    int rc = cmocka_run_group_tests (tests, test_tmp_setup, test_tmp_teardown);
     zsys_shutdown ();
     return rc;
 }

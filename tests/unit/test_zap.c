@@ -4,7 +4,8 @@
     socket part driven by a zloop reactor against a real CURVE server on
     the loopback, a REQ asking the REP directly (a request the pure part
     drops still gets an answer), one handler per process, and the actor's
-    counts. */
+    counts, and refusals logged at most once a second (ss_zap_flush logs a
+    burst's tail). */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,11 +322,36 @@ test_reactor (void **state)
     zpoller_t *poller = zpoller_new (zap_sock, NULL);
     assert_true (zpoller_wait (poller, 2000) == zap_sock);
     assert_int_equal (ss_zap_handle (self.zap), 0);
-    zpoller_destroy (&poller);
     zmsg_t *reply = zmsg_recv (req);
     assert_non_null (reply);
     s_check_reply (reply, "", "500");
     zmsg_destroy (&reply);
+
+    //  A burst of refusals: one line now, the rest once its second is over
+    zclock_sleep (1000);
+    assert_int_equal (ss_zap_flush (self.zap), -1);
+    for (int i = 0; i < 3; i++) {
+        zmsg_t *request = zmsg_new ();
+        zmsg_addstr (request, "1.0");
+        zmsg_addstr (request, "9");
+        zmsg_addstr (request, "");
+        zmsg_addstr (request, "10.9.9.9");
+        zmsg_addstr (request, "");
+        zmsg_addstr (request, "NULL");
+        zmsg_send (&request, req);
+        assert_true (zpoller_wait (poller, 2000) == zap_sock);
+        assert_int_equal (ss_zap_handle (self.zap), 0);
+        reply = zmsg_recv (req);
+        s_check_reply (reply, "9", "400");
+        zmsg_destroy (&reply);
+    }
+    int due = ss_zap_flush (self.zap);
+    assert_true (due > 0 && due <= 1000);
+    zclock_sleep (due + 10);
+    assert_int_equal (ss_zap_flush (self.zap), -1);
+    assert_int_equal (ss_zap_flush (self.zap), -1);
+    assert_int_equal (ss_zap_count (self.zap, SS_ZAP_MECHANISM), 3);
+    zpoller_destroy (&poller);
     zsock_destroy (&req);
 
     zsock_destroy (&self.server);

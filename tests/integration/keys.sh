@@ -26,25 +26,15 @@
 #      "zap: refused" line a second.
 #   f. SIGTERM ends the fleet; no daemon died on the way. Then an old key
 #      directory (no operator key): keygen adds it (1 certificate).
-set -u
+source "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/../ports.bash"
-B=$(cd "${1:?usage: keys.sh BUILD_DIR}" && pwd)
-SS=$B/cli/swarmshape
-AGENTD=$B/agentd/agentd
-COORD=$B/coordinator/coordinator
-INTRUDER=$B/tests/intruder
-T=$(mktemp -d /tmp/ss-keys.XXXXXX)
-FAILS=0
+SS=$SWARMSHAPE
+COORD=$COORDINATOR
+INTRUDER=$BUILD/tests/intruder
+T=$TMP
 LPID=
-cleanup () {
-    [ -n "$LPID" ] && kill -TERM "$LPID" 2>/dev/null
-    for pid in $(pgrep -f "$T/"); do kill -KILL "$pid" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail () { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass () { echo "ok: $*"; }
-check () { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+cleanup_hooks+=('[ -n "$LPID" ] && kill -TERM "$LPID" 2>/dev/null'
+                'for pid in $(pgrep -f "$T/"); do kill -KILL "$pid" 2>/dev/null; done')
 #   wait_for SECONDS COMMAND...: poll until COMMAND succeeds
 wait_for () {
     local until=$((SECONDS + $1)); shift
@@ -250,5 +240,4 @@ out=$(timeout 30 "$SS" keygen "$T/f.zpl")
 check "keygen adds the operator key to an old directory: $out" \
     eval 'grep -q "wrote 1 certificate " <<< "$out" && [ -s "$K/operator.key_secret" ]'
 
-[ $FAILS -eq 0 ] && echo "keys.sh: all passed" || echo "keys.sh: $FAILS failed"
-exit $((FAILS > 0))
+finish

@@ -286,15 +286,15 @@ s_read (const char *path, const char *what, bool secret, size_t *size,
         snprintf (err, err_size, "%s: %s is larger than %d bytes", path, what,
                   SS_KEYS_MAX_FILE);
     else
-    if ((text = malloc (SS_KEYS_MAX_FILE + 1)) == NULL)
+    if ((text = malloc ((size_t) st.st_size + 1)) == NULL)
         snprintf (err, err_size, "%s: out of memory", path);
     else {
-        size_t have = 0;
+        //  One byte more than fstat said: a file that grew is refused
+        size_t have = 0, room = (size_t) st.st_size + 1;
         ssize_t got = 1;
-        while (have <= SS_KEYS_MAX_FILE
-           && (got = read (fd, text + have, SS_KEYS_MAX_FILE + 1 - have)) > 0)
+        while (have < room && (got = read (fd, text + have, room - have)) > 0)
             have += (size_t) got;
-        if (got < 0 || have > SS_KEYS_MAX_FILE) {
+        if (got < 0 || have > (size_t) st.st_size) {
             snprintf (err, err_size, "%s: cannot read the %s: %s", path, what,
                       got < 0? strerror (errno): "it grew while read");
             free (text);

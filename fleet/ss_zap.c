@@ -18,6 +18,7 @@ struct _ss_zap_t {
     bool verbose;
     bool logged;                //  a refusal was logged, at logged_at
     int64_t logged_at;
+    uint64_t unlogged;          //  refusals since, not logged yet
 };
 
 static const char *s_verdict_names [SS_ZAP_VERDICTS] = {
@@ -186,6 +187,21 @@ ss_zap_socket (ss_zap_t *self)
     return self->sock;
 }
 
+//  One log line: what happened, then the counts so far
+static void
+s_log_counts (ss_zap_t *self, const char *what)
+{
+    zsys_warning ("zap: %s; refused so far: unknown key %llu, not admitted %llu, "
+                  "mechanism %llu, malformed %llu", what,
+                  (unsigned long long) self->counts [SS_ZAP_UNKNOWN_KEY],
+                  (unsigned long long) self->counts [SS_ZAP_NOT_ALLOWED],
+                  (unsigned long long) self->counts [SS_ZAP_MECHANISM],
+                  (unsigned long long) self->counts [SS_ZAP_MALFORMED]);
+    self->logged = true;
+    self->logged_at = zclock_mono ();
+    self->unlogged = 0;
+}
+
 static void
 s_log (ss_zap_t *self, const ss_zap_decision_t *decision)
 {
@@ -194,20 +210,32 @@ s_log (ss_zap_t *self, const ss_zap_decision_t *decision)
             zsys_debug ("zap: admitted %s from %s", decision->name, decision->address);
         return;
     }
-    int64_t now = zclock_mono ();
-    if (self->logged && now - self->logged_at < 1000)
+    if (self->logged && zclock_mono () - self->logged_at < 1000) {
+        self->unlogged++;
         return;
-    self->logged = true;
-    self->logged_at = now;
-    zsys_warning ("zap: refused a handshake from %s: %s%s%s; refused so far: "
-                  "unknown key %llu, not admitted %llu, mechanism %llu, malformed %llu",
-                  decision->address [0]? decision->address: "?",
-                  s_verdict_names [decision->verdict],
-                  decision->name? ", key of ": "", decision->name? decision->name: "",
-                  (unsigned long long) self->counts [SS_ZAP_UNKNOWN_KEY],
-                  (unsigned long long) self->counts [SS_ZAP_NOT_ALLOWED],
-                  (unsigned long long) self->counts [SS_ZAP_MECHANISM],
-                  (unsigned long long) self->counts [SS_ZAP_MALFORMED]);
+    }
+    char what [256];
+    snprintf (what, sizeof what, "refused a handshake from %s: %s%s%s",
+              decision->address [0]? decision->address: "?",
+              s_verdict_names [decision->verdict],
+              decision->name? ", key of ": "", decision->name? decision->name: "");
+    s_log_counts (self, what);
+}
+
+int
+ss_zap_flush (ss_zap_t *self)
+{
+    assert (self);
+    if (!self->unlogged)
+        return -1;
+    int64_t due = self->logged_at + 1000 - zclock_mono ();
+    if (due > 0)
+        return (int) due;
+    char what [128];
+    snprintf (what, sizeof what, "refused %llu more handshake%s",
+              (unsigned long long) self->unlogged, self->unlogged == 1? "": "s");
+    s_log_counts (self, what);
+    return -1;
 }
 
 int
@@ -246,7 +274,7 @@ s_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     bool stop = false;
     while (!stop) {
-        void *which = zpoller_wait (poller, -1);
+        void *which = zpoller_wait (poller, ss_zap_flush (self));
         if (which == self->sock)
             ss_zap_handle (self);
         else
@@ -261,6 +289,7 @@ s_actor (zsock_t *pipe, void *args)
             zmsg_destroy (&msg);
         }
         else
+        if (!zpoller_expired (poller))
             stop = zmq_errno () == ETERM;
     }
     zpoller_destroy (&poller);

@@ -25,7 +25,8 @@
       no sockets, no clock (tests/unit/test_zap.c, tests/fuzz/fuzz_zap.c);
     - sockets: ss_zap_socket binds a REP at the ZAP endpoint, which a
       reactor polls, calling ss_zap_handle for each pending request; it
-      logs refusals at most once a second (zsys_warning, with the counts).
+      logs refusals at most once a second (zsys_warning, with the counts),
+      and ss_zap_flush, called from a timer, logs a burst's tail.
     ss_zap_start runs the same handler in a thread (zactor), for a daemon
     without a reactor.
 
@@ -96,6 +97,12 @@ zsock_t *ss_zap_socket (ss_zap_t *self);
 //  refusal if none was logged in the last second. 0, or -1 if nothing
 //  could be received (interrupted).
 int ss_zap_handle (ss_zap_t *self);
+
+//  Log the refusals that ss_zap_handle kept for later (one line a second
+//  at most) once their second is over. Returns the ms until that is due,
+//  or -1 when nothing waits: a reactor calls it from a timer (every
+//  second will do) so that a burst's tail is logged too.
+int ss_zap_flush (ss_zap_t *self);
 
 //  Run the handler in a thread: binds the socket here (NULL, and *self_p
 //  left to the caller, if it cannot), then the actor owns the handler

@@ -19,11 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "ss_testtmp.h"
 #include "ss_keys.h"
 #include "ss_zap.h"
 #include "ss_testfleet.h"
 
-static char s_tmp [256];
 
 static ss_fleet_t *
 s_fleet (void)
@@ -32,7 +32,7 @@ s_fleet (void)
     assert_non_null (fleet);
     snprintf (fleet->name, sizeof (fleet->name), "testfleet");
     fleet->count = 3;
-    snprintf (fleet->keys, sizeof (fleet->keys), "%s/keys", s_tmp);
+    snprintf (fleet->keys, sizeof (fleet->keys), "%s/keys", test_tmp);
     return fleet;
 }
 
@@ -42,7 +42,7 @@ static ss_fleet_t *
 s_ring_fleet (const char *name)
 {
     char set [PATH_MAX + 32];
-    snprintf (set, sizeof set, "security/keys=%s/%s", s_tmp, name);
+    snprintf (set, sizeof set, "security/keys=%s/%s", test_tmp, name);
     const char *sets [] = { set };
     ss_fleet_t *fleet = test_fleet (
         "fleet\n"
@@ -62,24 +62,7 @@ s_ring_fleet (const char *name)
     return fleet;
 }
 
-static int
-s_setup (void **state)
-{
-    (void) state;
-    snprintf (s_tmp, sizeof (s_tmp), "/tmp/test_keys.XXXXXX");
-    if (!mkdtemp (s_tmp))
-        return -1;
-    return 0;
-}
 
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    char cmd [PATH_MAX + 16];
-    snprintf (cmd, sizeof (cmd), "rm -rf '%s'", s_tmp);
-    return system (cmd) == 0? 0: -1;
-}
 
 static mode_t
 s_mode (const char *path)
@@ -89,16 +72,6 @@ s_mode (const char *path)
     return st.st_mode & 07777;
 }
 
-static void
-s_shell (const char *format, ...)
-{
-    char cmd [4 * PATH_MAX];
-    va_list args;
-    va_start (args, format);
-    vsnprintf (cmd, sizeof cmd, format, args);
-    va_end (args);
-    assert_int_equal (system (cmd), 0);
-}
 
 static void
 test_names (void **state)
@@ -236,7 +209,7 @@ test_parse (void **state)
     (void) state;
     zcert_t *cert = zcert_new ();
     char saved [PATH_MAX + 32];
-    snprintf (saved, sizeof saved, "%s/parse.key", s_tmp);
+    snprintf (saved, sizeof saved, "%s/parse.key", test_tmp);
     zcert_set_meta (cert, "name", "coordinator");
     assert_int_equal (zcert_save (cert, saved), 0);
     char public_z85 [41], secret_z85 [41];
@@ -304,6 +277,22 @@ test_parse (void **state)
 }
 
 //  --- Real CURVE sockets ---------------------------------------------------
+
+//  Start the ZAP handler of agent id; a previous test's handler frees the
+//  endpoint in libzmq's reaper thread, so a bind right after may find it
+//  still taken: retry for up to 2 s
+static zactor_t *
+s_start_zap (ss_fleet_t *fleet, int id)
+{
+    char err [512] = "";
+    zactor_t *zap = NULL;
+    for (int i = 0; i < 200 && !zap; i++)
+        if (!(zap = ss_keys_start_zap (fleet, id, false, err, sizeof err)))
+            zclock_sleep (10);
+    if (!zap)
+        fprintf (stderr, "%s\n", err);
+    return zap;
+}
 
 typedef struct {
     zsock_t *server;
@@ -392,7 +381,7 @@ test_coordinator_zap (void **state)
     const char *keys = fleet->keys;
     //  agent-1.key claims to be the coordinator in its metadata; an extra
     //  certificate evil.key does too; a backup and a subdirectory copy
-    s_shell ("sed -i 's/name = \"agent-1\"/name = \"coordinator\"/' '%s/agent-1.key' "
+    test_shell ("sed -i 's/name = \"agent-1\"/name = \"coordinator\"/' '%s/agent-1.key' "
              "'%s/agent-1.key_secret' && grep -q 'name = \"coordinator\"' '%s/agent-1.key'",
              keys, keys, keys);
     zcert_t *evil = zcert_new ();
@@ -400,14 +389,11 @@ test_coordinator_zap (void **state)
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/evil.key", keys);
     assert_int_equal (zcert_save (evil, path), 0);
-    s_shell ("cp -p '%s/agent-2.key' '%s/agent-2.key.bak' && mkdir '%s/old' "
+    test_shell ("cp -p '%s/agent-2.key' '%s/agent-2.key.bak' && mkdir '%s/old' "
              "&& cp -p '%s/agent-3.key' '%s/agent-3.key_secret' '%s/old/'",
              keys, keys, keys, keys, keys, keys);
 
-    char err [512] = "";
-    zactor_t *zap = ss_keys_start_zap (fleet, SS_KEYS_COORDINATOR, false, err, sizeof err);
-    if (!zap)
-        fprintf (stderr, "%s\n", err);
+    zactor_t *zap = s_start_zap (fleet, SS_KEYS_COORDINATOR);
     assert_non_null (zap);
     s_server_t server;
     s_server_start (&server, fleet, "coordinator");
@@ -427,7 +413,7 @@ test_coordinator_zap (void **state)
     assert_int_equal (s_try_file (&server, fleet, "coordinator", seen, sizeof seen), 400);
 
     //  Copies dropped into the running fleet's key directory: nothing changes
-    s_shell ("cp -p '%s/agent-4.key' '%s/agent-4.key.copy' && mkdir '%s/new' "
+    test_shell ("cp -p '%s/agent-4.key' '%s/agent-4.key.copy' && mkdir '%s/new' "
              "&& cp -p '%s/agent-4.key' '%s/agent-4.key_secret' '%s/new/' "
              "&& cp -p '%s/evil.key' '%s/agent-9.key'", keys, keys, keys, keys, keys,
              keys, keys, keys);
@@ -456,7 +442,7 @@ test_agent_zap (void **state)
     (void) state;
     ss_fleet_t *fleet = s_ring_fleet ("agent");
     char err [512] = "";
-    zactor_t *zap = ss_keys_start_zap (fleet, 0, false, err, sizeof err);
+    zactor_t *zap = s_start_zap (fleet, 0);
     assert_non_null (zap);
     s_server_t server;
     s_server_start (&server, fleet, "agent-0");
@@ -516,38 +502,37 @@ test_bad_directory (void **state)
     snprintf (a2, sizeof a2, "%s/agent-2.key", keys);
 
     //  Two expected files holding the same key: one line naming both
-    s_shell ("cp '%s/agent-2.key' '%s/agent-2.orig' && cp '%s' '%s'", keys, keys, a1, a2);
+    test_shell ("cp '%s/agent-2.key' '%s/agent-2.orig' && cp '%s' '%s'", keys, keys, a1, a2);
     s_expect_failure (fleet, SS_KEYS_COORDINATOR, a1, a2, "same public key", NULL);
     s_expect_failure (fleet, 0, a1, a2, "same public key", NULL);
     //  Operator and coordinator the same key
-    s_shell ("mv '%s/agent-2.orig' '%s' && cp '%s/operator.key' '%s/operator.orig' "
+    test_shell ("mv '%s/agent-2.orig' '%s' && cp '%s/operator.key' '%s/operator.orig' "
              "&& cp '%s/coordinator.key' '%s/operator.key'", keys, a2, keys, keys, keys, keys);
     s_expect_failure (fleet, SS_KEYS_COORDINATOR, "operator.key", "coordinator.key",
                       "same public key", NULL);
-    s_shell ("mv '%s/operator.orig' '%s/operator.key'", keys, keys);
+    test_shell ("mv '%s/operator.orig' '%s/operator.key'", keys, keys);
 
     //  A missing and a malformed expected file
-    s_shell ("mv '%s' '%s.moved'", a2, a2);
+    test_shell ("mv '%s' '%s.moved'", a2, a2);
     s_expect_failure (fleet, 3, a2, "No such file", NULL);
-    s_shell ("printf 'curve\\n    public-key = \"short\"\\n' > '%s'", a2);
+    test_shell ("printf 'curve\\n    public-key = \"short\"\\n' > '%s'", a2);
     s_expect_failure (fleet, 3, a2, "not a CURVE certificate", NULL);
-    s_shell ("mv '%s.moved' '%s'", a2, a2);
+    test_shell ("mv '%s.moved' '%s'", a2, a2);
 
     //  Our own secret does not belong to our public file
-    s_shell ("cp -p '%s/agent-3.key_secret' '%s/agent-3.orig' "
+    test_shell ("cp -p '%s/agent-3.key_secret' '%s/agent-3.orig' "
              "&& cp -p '%s/agent-4.key_secret' '%s/agent-3.key_secret'", keys, keys, keys, keys);
     s_expect_failure (fleet, 3, "agent-3.key_secret", "agent-3.key", "not the one", NULL);
-    s_shell ("mv '%s/agent-3.orig' '%s/agent-3.key_secret'", keys, keys);
+    test_shell ("mv '%s/agent-3.orig' '%s/agent-3.key_secret'", keys, keys);
 
     //  No key directory
-    s_shell ("mv '%s' '%s.gone'", keys, keys);
+    test_shell ("mv '%s' '%s.gone'", keys, keys);
     s_expect_failure (fleet, 0, keys, "no key directory", NULL);
-    s_shell ("mv '%s.gone' '%s'", keys, keys);
+    test_shell ("mv '%s.gone' '%s'", keys, keys);
 
     //  Without operator.key (an older keygen): the coordinator starts
-    s_shell ("rm '%s/operator.key' '%s/operator.key_secret'", keys, keys);
-    char err [512] = "";
-    zactor_t *zap = ss_keys_start_zap (fleet, SS_KEYS_COORDINATOR, false, err, sizeof err);
+    test_shell ("rm '%s/operator.key' '%s/operator.key_secret'", keys, keys);
+    zactor_t *zap = s_start_zap (fleet, SS_KEYS_COORDINATOR);
     assert_non_null (zap);
     zactor_destroy (&zap);
     ss_fleet_destroy (&fleet);
@@ -565,7 +550,7 @@ main (void)
         cmocka_unit_test (test_agent_zap),
         cmocka_unit_test (test_bad_directory),
     };
-    int rc = cmocka_run_group_tests (tests, s_setup, s_teardown);
+    int rc = cmocka_run_group_tests (tests, test_tmp_setup, test_tmp_teardown);
     zsys_shutdown ();
     return rc;
 }

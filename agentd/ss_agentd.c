@@ -583,6 +583,8 @@ s_on_heartbeat_timer (zloop_t *loop, int timer_id, void *arg)
     }
     //  Evasive neighbours are pinged by the heartbeat that goes to all now
     s_heartbeats (self);
+    if (ss_links_zap (self->links))
+        ss_zap_flush (ss_links_zap (self->links));
     return s_advance (self);
 }
 

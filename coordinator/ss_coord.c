@@ -874,6 +874,8 @@ s_on_liveness (zloop_t *loop, int timer_id, void *arg)
     if (count > 64)
         fprintf (stderr, "coordinator: %d more agents lost (%d live)\n", count - 64,
                  ss_members_live (self->members));
+    if (self->zap)
+        ss_zap_flush (self->zap);
     s_flush (self);
     return s_check_end (self);
 }

@@ -278,8 +278,13 @@ ss_fleetrun_start (ss_fleetrun_t *self, char *err, size_t err_size)
         &&  ss_supervisor_start (self->sv, self->agent_child [i], err, err_size))
             return -1;
     if (opt->progress != SS_PROGRESS_QUIET)
+    {
+        //  Periodic lines: about 20 a run, as sim prints them
+        int64_t every = fleet->report_every;
+        int64_t period = every * ((fleet->rounds / 20 + every - 1) / every);
         self->progress = ss_progress_new (stderr, opt->label, fleet->rounds,
-                                          fleet->report_every, opt->progress);
+                                          period < every? every: period, opt->progress);
+    }
     return 0;
 }
 
@@ -668,6 +673,22 @@ ss_fleetrun_finish (ss_fleetrun_t *self)
                           "the trace stops before the last round", self->out);
         return 1;
     }
+    return 0;
+}
+
+int
+ss_fleetrun_restart (ss_fleetrun_t *self, int child)
+{
+    char err [256];
+    if (ss_supervisor_start (self->sv, child, err, sizeof err)) {
+        ss_fleetrun_note (self, "cannot restart: %s", err);
+        return -1;
+    }
+    ss_event_t event = { .kind = SS_EVENT_RESTARTED, .child = child,
+                         .pid = ss_supervisor_pid (self->sv, child) };
+    snprintf (event.how, sizeof event.how, "by hand, restart %d",
+              ss_supervisor_restarts (self->sv, child));
+    s_on_event (self, &event);
     return 0;
 }
 

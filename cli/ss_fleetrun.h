@@ -69,6 +69,10 @@ int ss_fleetrun_step (ss_fleetrun_t *self, int wait_ms);
 //  0 when the run completed, 1 otherwise (interrupted, incomplete).
 int ss_fleetrun_finish (ss_fleetrun_t *self);
 
+//  Start child (a dead agent or coordinator) again by hand, counted and
+//  recorded as a restart. 0 or -1.
+int ss_fleetrun_restart (ss_fleetrun_t *self, int child);
+
 //  The last trace row read
 const ss_fleetrun_row_t *ss_fleetrun_row (ss_fleetrun_t *self);
 ss_supervisor_t *ss_fleetrun_supervisor (ss_fleetrun_t *self);

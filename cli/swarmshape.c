@@ -19,6 +19,8 @@ static const struct {
     { "target", ss_cmd_target },
     { "status", ss_cmd_status },
     { "plan", ss_cmd_plan },
+    { "experiment", ss_cmd_experiment },
+    { "wire", ss_cmd_wire },
 };
 
 int

@@ -96,6 +96,7 @@ typedef struct {
     s_event_t events [SS_SCENARIO_MAX_EVENTS];
     char refused [256];
     char network [128];
+    double run_seconds;
     const ss_fleet_t *fleet;
     char run_fleet_path [PATH_MAX + 32];
 } s_exp_t;
@@ -298,9 +299,13 @@ s_start_event (s_exp_t *x, s_event_t *ev)
                     continue;
                 bool alive = ss_supervisor_alive (sv, children [c]);
                 size_t used = strlen (pids);
-                snprintf (pids + used, sizeof pids - used, "%s%s%s%d", used? ", ": "",
-                          ss_supervisor_name (sv, children [c]),
-                          alive? " pid ": " (down)", alive? (int) ss_supervisor_pid (sv, children [c]): 0);
+                if (alive)
+                    snprintf (pids + used, sizeof pids - used, "%s%s pid %d", used? ", ": "",
+                              ss_supervisor_name (sv, children [c]),
+                              (int) ss_supervisor_pid (sv, children [c]));
+                else
+                    snprintf (pids + used, sizeof pids - used, "%s%s (down)", used? ", ": "",
+                              ss_supervisor_name (sv, children [c]));
                 if (spec->what == SS_DO_RESTART && !alive)
                     ss_fleetrun_restart (x->run, children [c]);
                 else
@@ -675,7 +680,7 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
     res->ratio = res->J / res->base_J;
     res->bound = sc->bound;
     res->within = res->completed && res->J <= sc->bound * res->base_J;
-    res->seconds = summary? ss_json_number (summary, "seconds", NAN): NAN;
+    res->seconds = x->run_seconds;
     res->n_events = sc->n_events;
     res->worst_recover = res->worst_base = -1;
     s_summary_raw (summary? summary: "", "lost", res->lost, sizeof res->lost);
@@ -1006,6 +1011,7 @@ s_run_scenario (s_exp_t *x, const ss_fleet_t *user_fleet, s_result_t *res)
         }
         s_drive_events (x, true);
         rc = ss_fleetrun_finish (x->run);
+        x->run_seconds = ss_fleetrun_seconds (x->run);
         s_log_event (x, NULL, "end", "run %s", rc == 0? "complete": "incomplete");
         s_report (x, rc, res);
         snprintf (res->description, sizeof res->description, "%s", sc->description);

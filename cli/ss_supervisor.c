@@ -280,7 +280,7 @@ s_exec_child (s_child_t *child, char **argv, bool again)
         }
         if (again)
             fprintf (stderr, "--- swarmshape supervisor: %s started again (restart %d) ---\n",
-                     child->name, child->restarts);
+                     child->name, child->restarts + 1);
     }
     if (child->netns) {
         char path [4096];

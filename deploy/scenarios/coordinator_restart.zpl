@@ -3,9 +3,9 @@
 #   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
 scenario
     name = coordinator_restart
-    description = "kill -9 of the coordinator at round 100, restarted after 1 s (on-failure)"
+    description = "kill -9 of the coordinator at round 100, restarted after 0.2 s (on-failure)"
     coordinator_restart = on-failure
-    restart_sec = 1
+    restart_sec = 0.2
     bound = 1.5
     event
         at_round = 100

@@ -855,18 +855,68 @@ s_plot_hook (s_exp_t *x)
 
 //  --- one scenario -------------------------------------------------------------
 
+//  Every event done (or refused, missed), and the trace after_rounds past
+//  the last one's end?
+static bool
+s_events_over (s_exp_t *x, int64_t after_rounds)
+{
+    int64_t last = -1;
+    for (int e = 0; e < x->sc->n_events; e++) {
+        const s_event_t *ev = &x->events [e];
+        if (ev->state == EV_PENDING || ev->state == EV_ACTIVE || ev->restart_pending)
+            return false;
+        int64_t end = ev->end_round >= 0? ev->end_round: ev->start_round;
+        if (end > last)
+            last = end;
+    }
+    return ss_fleetrun_row (x->run)->round >= last + after_rounds;
+}
+
+//  The undisturbed sim of a run until stopped: to the run's final round
+static int
+s_sim_to_final (s_exp_t *x, const char *const *sets, int n_sets, char *err, size_t err_size)
+{
+    char path [PATH_MAX + 64], rounds [64];
+    snprintf (path, sizeof path, "%s/summary.json", x->run_dir);
+    char *summary = s_read_file (path);
+    double final = summary? ss_json_number (summary, "rounds", -1): -1;
+    free (summary);
+    if (final < 1) {
+        snprintf (err, err_size, "%s: no final round", path);
+        return -1;
+    }
+    const char *all [SS_CLI_MAX_SETS + SS_SCENARIO_MAX_SETS + 2];
+    for (int s = 0; s < n_sets; s++)
+        all [s] = sets [s];
+    snprintf (rounds, sizeof rounds, "rounds=%.0f", final);
+    all [n_sets] = rounds;
+    ss_fleet_t *fleet = ss_fleet_load (x->fleet_path, all, n_sets + 1, err, err_size);
+    if (!fleet)
+        return -1;
+    ss_sim_options_t options = { .quiet = true };
+    int rc = ss_sim_run (fleet, x->base_dir, &options, err, err_size);
+    ss_fleet_destroy (&fleet);
+    return rc;
+}
+
 static int
 s_run_scenario (s_exp_t *x, const ss_fleet_t *user_fleet, s_result_t *res)
 {
     ss_scenario_t *sc = x->sc;
     char err [8192] = "";
     //  The fleet with the user's and the scenario's overrides
-    const char *sets [SS_CLI_MAX_SETS + SS_SCENARIO_MAX_SETS];
+    const char *sets [SS_CLI_MAX_SETS + SS_SCENARIO_MAX_SETS + 1];
     int n_sets = 0;
     for (int s = 0; s < x->n_sets; s++)
         sets [n_sets++] = x->sets [s];
     for (int s = 0; s < sc->n_sets; s++)
         sets [n_sets++] = sc->sets [s];
+    //  Until stopped: the undisturbed sim runs after the run, to its final round
+    bool until_stopped = sc->stop_after_rounds > 0;
+    int n_run_sets = n_sets;
+    sets [n_run_sets++] = "rounds=0";
+    if (until_stopped)
+        n_sets = n_run_sets;
     ss_fleet_t *fleet = ss_fleet_load (x->fleet_path, sets, n_sets, err, sizeof err);
     if (!fleet) {
         fprintf (stderr, "swarmshape experiment: %s: %s\n", sc->path, err);
@@ -885,12 +935,12 @@ s_run_scenario (s_exp_t *x, const ss_fleet_t *user_fleet, s_result_t *res)
     //  The undisturbed run of this fleet (shared when the scenario sets nothing)
     struct stat st;
     char base_summary [PATH_MAX + 64];
-    if (sc->n_sets == 0)
+    if (sc->n_sets == 0 && !until_stopped)
         snprintf (x->base_dir, sizeof x->base_dir, "%s/undisturbed", x->out);
     else
         snprintf (x->base_dir, sizeof x->base_dir, "%s/undisturbed", x->run_dir);
     snprintf (base_summary, sizeof base_summary, "%s/summary.json", x->base_dir);
-    if (stat (base_summary, &st) || sc->n_sets) {
+    if (!until_stopped && (stat (base_summary, &st) || sc->n_sets)) {
         if (!x->quiet)
             fprintf (stderr, "swarmshape experiment: %s: the undisturbed sim of %s into %s\n",
                      sc->name, fleet->name, x->base_dir);
@@ -1001,8 +1051,17 @@ s_run_scenario (s_exp_t *x, const ss_fleet_t *user_fleet, s_result_t *res)
                               fleet->count, x->network, sc->n_events, x->run_dir);
         s_log_event (x, NULL, "start", "%d agents on %s", fleet->count, x->network);
         ss_event_t event;
+        bool stopping = false;
         while (ss_fleetrun_step (x->run, 20)) {
             s_drive_events (x, false);
+            if (until_stopped && !stopping && s_events_over (x, sc->stop_after_rounds)) {
+                stopping = true;
+                ss_supervisor_signal (ss_fleetrun_supervisor (x->run),
+                                      ss_fleetrun_coordinator (x->run), SIGTERM);
+                s_log_event (x, NULL, "stop", "%lld rounds after the last event: SIGTERM "
+                             "to the coordinator (it announces a STOP round)",
+                             (long long) sc->stop_after_rounds);
+            }
             if (sv_hosts)
                 while (ss_supervisor_poll (sv_hosts, &event))
                     if (event.kind != SS_EVENT_EXITED)
@@ -1013,6 +1072,10 @@ s_run_scenario (s_exp_t *x, const ss_fleet_t *user_fleet, s_result_t *res)
         rc = ss_fleetrun_finish (x->run);
         x->run_seconds = ss_fleetrun_seconds (x->run);
         s_log_event (x, NULL, "end", "run %s", rc == 0? "complete": "incomplete");
+        if (until_stopped && s_sim_to_final (x, sets, n_sets - 1, err, sizeof err)) {
+            fprintf (stderr, "swarmshape experiment: %s: sim: %s\n", sc->name, err);
+            rc = 1;
+        }
         s_report (x, rc, res);
         snprintf (res->description, sizeof res->description, "%s", sc->description);
         if (!res->within)

@@ -336,9 +336,10 @@ s_read (s_ctx_t *ctx, ss_scenario_t *self, zconfig_t *root)
     char key [128];
     static const char *once [] = {
         "name", "description", "hosts", "layout", "restart", "coordinator_restart",
-        "restart_sec", "bound", "recover_disagreement", "recover_bias", NULL
+        "restart_sec", "bound", "recover_disagreement", "recover_bias",
+        "stop_after_rounds", NULL
     };
-    bool seen [10] = { false };
+    bool seen [11] = { false };
     for (zconfig_t *c = zconfig_child (section); c; c = zconfig_next (c)) {
         const char *name = zconfig_name (c);
         const char *value = zconfig_value (c)? zconfig_value (c): "";
@@ -419,6 +420,13 @@ s_read (s_ctx_t *ctx, ss_scenario_t *self, zconfig_t *root)
             case 9:
                 if (s_number (ctx, key, value, 0, true, 1e6, &self->recover_bias))
                     return -1;
+                break;
+            case 10:
+                if (s_number (ctx, key, value, 0, false, 1e12, &v))
+                    return -1;
+                if (v != floor (v))
+                    return s_fail (ctx, key, "'%s': expected a whole number of rounds", value);
+                self->stop_after_rounds = (int64_t) v;
                 break;
         }
     }

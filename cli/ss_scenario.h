@@ -14,6 +14,15 @@
             bound = 1.5                     [1.5] final J <= bound x undisturbed J
             recover_disagreement = 0.1      [0.1] recovery thresholds (README,
             recover_bias = 1e-6             [1e-6]  "rounds to recover")
+            stop_after_rounds = 0           [0] > 0: the fleet runs until stopped
+                                            (rounds = 0) and the experiment stops
+                                            it (SIGTERM to the coordinator: a STOP
+                                            round) this many trace rounds after the
+                                            last event ended; the undisturbed sim
+                                            then runs to the same final round. For
+                                            partitions: a side cut off runs at its
+                                            own pace, and would finish a finite
+                                            run alone.
             set = "faults/lost_after_ms=1000"   fleet overrides (repeatable)
             event                           one per action (1..64)
                 at_round = 100              when: the trace reaches this round,
@@ -41,6 +50,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "ss_fleet.h"
 #include "ss_supervisor.h"
 
@@ -79,6 +89,7 @@ typedef struct {
     bool block;
     ss_restart_policy_t restart, coordinator_restart;
     double restart_sec, bound, recover_disagreement, recover_bias;
+    int64_t stop_after_rounds;
     char *sets [SS_SCENARIO_MAX_SETS];
     int n_sets;
     ss_event_spec_t events [SS_SCENARIO_MAX_EVENTS];

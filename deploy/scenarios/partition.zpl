@@ -3,10 +3,12 @@
 #   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
 scenario
     name = partition
-    description = "host 2 of 3 cut off at round 100 for 3 s, then healed"
+    description = "host 2 of 3 cut off at round 100 for 3 s, then healed; stopped 200 rounds after the heal"
     hosts = 3
     layout = block
     bound = 1.5
+    stop_after_rounds = 200     #   a cut-off side runs at its own pace: run until
+                                #   stopped, 200 rounds after the heal
     event
         at_round = 100
         do = partition

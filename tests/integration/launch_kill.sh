@@ -10,48 +10,8 @@
 #     completes, summary.json counts 20 live agents, 1 death and 1
 #     restart, and agent 7's log says it resumed from its checkpoint.
 #   Every wait is bounded; leftovers are killed on exit.
-set -u
-. "$(dirname "$0")/../ports.bash"
-B=$(cd "${1:?usage: launch_kill.sh BUILD_DIR}" && pwd)
-SS=$B/cli/swarmshape
-T=$(mktemp -d /tmp/ss-launchkill.XXXXXX)
-FAILS=0
-PIDS=()
-cleanup () {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    sleep 0.2
-    for pid in $(pgrep -f "$T/"); do kill -KILL "$pid" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail () { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass () { echo "ok: $*"; }
-wait_for () {
-    local until=$((SECONDS + $1)); shift
-    until "$@"; do [ $SECONDS -ge $until ] && return 1; sleep 0.05; done
-}
-port=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
-cat > "$T/f.zpl" <<ZPL
-fleet
-    name = launchkill
-    rounds = 600
-    graph
-        kind = ring
-        degree = 4
-    agents
-        count = 20
-        base_port = $((port + 1))
-    coordinator
-        endpoint = tcp://127.0.0.1:$port
-        report_every = 10
-    security
-        keys = keys
-    faults
-        heartbeat_ms = 100
-        round_timeout_ms = 300
-        lost_after_ms = 1000
-        checkpoint_every = 10
-ZPL
+. "$(dirname "$0")/experiment_lib.bash" "${1:?usage: launch_kill.sh BUILD_DIR}"
+exp_fleet launchkill 600 20 1 300 1000
 timeout 60 "$SS" keygen "$T/f.zpl" > /dev/null 2>&1 || fail "keygen"
 
 traced () {   # the last round of RUN's trace (-1: none)
@@ -116,5 +76,4 @@ grep -q "resumed from checkpoint" "$T/restart/logs/agent-7.log" \
     && pass "--restart on-failure: agent 7 $(grep -o 'resumed from checkpoint.*' "$T/restart/logs/agent-7.log" | head -1 | sed 's|/tmp/[^:]*/||')" \
     || fail "--restart on-failure: agent 7's log has no 'resumed from checkpoint'"
 
-[ $FAILS -eq 0 ] && echo "launch_kill.sh: all passed" || echo "launch_kill.sh: $FAILS failed"
-exit $((FAILS > 0))
+done_checks launch_kill.sh

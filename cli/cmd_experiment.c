@@ -872,6 +872,32 @@ s_events_over (s_exp_t *x, int64_t after_rounds)
     return ss_fleetrun_row (x->run)->round >= last + after_rounds;
 }
 
+//  The wire's counters (its last line, printed when it stops) into the
+//  reports of the events it carried: what it delayed, duplicated, reordered
+static void
+s_wire_counters (s_exp_t *x)
+{
+    char path [PATH_MAX + 32], line [512], last [512] = "";
+    snprintf (path, sizeof path, "%s/logs/wire.ctl.log", x->run_dir);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return;
+    while (fgets (line, sizeof line, file))
+        if (!strncmp (line, "wire: counters ", 15)) {
+            line [strcspn (line, "\n")] = 0;
+            snprintf (last, sizeof last, "%.400s", line + 6);
+        }
+    fclose (file);
+    if (!*last)
+        return;
+    for (int e = 0; e < x->sc->n_events; e++)
+        if (ss_event_needs_wire (x->events [e].spec) && x->events [e].state == EV_DONE) {
+            size_t used = strlen (x->events [e].detail);
+            snprintf (x->events [e].detail + used, sizeof x->events [e].detail - used,
+                      "; the wire's %s", last);
+        }
+}
+
 //  The undisturbed sim of a run until stopped: to the run's final round
 static int
 s_sim_to_final (s_exp_t *x, const char *const *sets, int n_sets, char *err, size_t err_size)
@@ -1071,6 +1097,8 @@ s_run_scenario (s_exp_t *x, const ss_fleet_t *user_fleet, s_result_t *res)
         s_drive_events (x, true);
         rc = ss_fleetrun_finish (x->run);
         x->run_seconds = ss_fleetrun_seconds (x->run);
+        ss_hosts_destroy (&x->hosts);       //  the wire prints its counters
+        s_wire_counters (x);
         s_log_event (x, NULL, "end", "run %s", rc == 0? "complete": "incomplete");
         if (until_stopped && s_sim_to_final (x, sets, n_sets - 1, err, sizeof err)) {
             fprintf (stderr, "swarmshape experiment: %s: sim: %s\n", sc->name, err);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +279,17 @@ ss_hosts_destroy (ss_hosts_t **self_p)
 {
     if (*self_p) {
         ss_hosts_t *self = *self_p;
+        //  The wire first (it sits in the namespaces too): SIGTERM, so it
+        //  prints its counters, then whatever is left in them is ours
+        if (self->wire_child >= 0 && ss_supervisor_alive (self->sv, self->wire_child)) {
+            ss_supervisor_signal (self->sv, self->wire_child, SIGTERM);
+            ss_event_t event;
+            for (int t = 0; t < 300 && ss_supervisor_alive (self->sv, self->wire_child); t++) {
+                while (ss_supervisor_poll (self->sv, &event))
+                    ;
+                nanosleep (&(struct timespec) { 0, 10 * 1000 * 1000 }, NULL);
+            }
+        }
         for (int i = 0; i < self->made; i++) {
             //  Whatever still runs inside was started by this experiment
             char cmd [256];
@@ -289,8 +301,6 @@ ss_hosts_destroy (ss_hosts_t **self_p)
         }
         if (self->bridge_made)
             s_ip (self, "netns del %s", self->bridge);
-        if (self->wire_child >= 0 && ss_supervisor_alive (self->sv, self->wire_child))
-            ss_supervisor_signal (self->sv, self->wire_child, SIGTERM);
         for (int i = 0; i < SS_HOSTS_MAX; i++)
             free (self->impair [i]);
         free (self);

@@ -1,5 +1,6 @@
 /*  ss_fleetrun: a supervised fleet run (launch, experiment). */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -188,9 +189,21 @@ ss_fleetrun_start (ss_fleetrun_t *self, char *err, size_t err_size)
     //  A new run: the coordinator starts it afresh, so the old files go
     //  now (the trace follower must never read an old run's rows)
     unlink (self->trace_path);
-    char path [PATH_MAX + 32];
+    char path [PATH_MAX + 300];
     snprintf (path, sizeof path, "%s/summary.json", self->out);
     unlink (path);
+    //  ... and so do an old run's checkpoints: agents of a new run must not
+    //  resume them (a restart during this run resumes this run's)
+    DIR *dir = opendir (state);
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir)))
+        if (!strncmp (entry->d_name, "agent-", 6)
+        &&  (strstr (entry->d_name, ".ckpt") || strstr (entry->d_name, ".state"))) {
+            snprintf (path, sizeof path, "%s/%s", state, entry->d_name);
+            unlink (path);
+        }
+    if (dir)
+        closedir (dir);
     snprintf (path, sizeof path, "%s/supervision.json", self->out);
     unlink (path);
 

@@ -6,7 +6,9 @@
 #   root; as we are otherwise). Asserts: exit 0; stderr holds exactly one
 #   line saying the network faults are refused and why ("not root"); the
 #   run completed on the loopback; in report.json the kill was applied
-#   and recovered from, the loss is "refused"; events.jsonl logs both.
+#   and recovered from, the loss is "refused"; events.jsonl logs both; the
+#   target event (at round 80) ran `swarmshape target` and the trace's
+#   target column switches after the round it announced.
 . "$(dirname "$0")/experiment_lib.bash" "${1:?usage: experiment_noroot.sh BUILD_DIR}"
 AS=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -15,7 +17,7 @@ if [ "$(id -u)" -eq 0 ]; then
     "${AS[@]}" test -x "$SS" || { echo "SKIP: nobody cannot run $SS"; exit 0; }
     chmod 1777 "$T"
 fi
-exp_fleet noroot 200 6 3 300 1000
+exp_fleet noroot 400 6 3 300 1000
 sed -i 's/^    security$/    security\n        curve = 0/; /keys = keys/d' "$T/f.zpl"
 cat > "$T/s.zpl" <<'ZPL'
 scenario
@@ -31,8 +33,19 @@ scenario
         do = loss
         percent = 10
         for_rounds = 50
+    event
+        at_round = 80
+        do = target
+        file = newtarget.zpl
 ZPL
-chmod 644 "$T/f.zpl" "$T/s.zpl"
+cat > "$T/newtarget.zpl" <<'ZPL'
+target
+    component
+        weight = 1
+        mean = "0.5 0.5"
+        std = 0.12
+ZPL
+chmod 644 "$T/f.zpl" "$T/s.zpl" "$T/newtarget.zpl"
 timeout 120 "${AS[@]}" "$SS" experiment "$T/f.zpl" "$T/s.zpl" --out "$T/out" --insecure --quiet \
     > "$T/out.log" 2> "$T/err"; rc=$?
 [ $rc -eq 0 ] && pass "exit 0 as $("${AS[@]}" id -un)" || { fail "exit $rc"; tail -5 "$T/err"; }
@@ -43,7 +56,7 @@ python3 - "$T/out" <<'PY' || FAILS=$((FAILS + 1))
 import json, sys
 r = json.load(open(sys.argv[1] + '/report.json'))
 ev = [json.loads(l) for l in open(sys.argv[1] + '/events.jsonl')]
-k, l = r['events']
+k, l, t = r['events']
 bad = 0
 def ok(c, m):
     global bad; print(('ok: ' if c else 'FAIL: ') + m); bad += 0 if c else 1
@@ -53,6 +66,12 @@ ok(k['state'] == 'done' and k['rounds_to_recover'] is not None,
 ok(l['state'] == 'refused', 'the loss is refused')
 ok(any(e['event'] == 1 and e['action'] == 'refused' for e in ev) and
    any(e['event'] == 0 and e['action'] == 'start' for e in ev), 'events.jsonl logs both')
+ok(t['state'] == 'done' and t['detail'].startswith('target switches at round'),
+   'the target event ran swarmshape target: ' + t['detail'])
+rows = [json.loads(x) for x in open(sys.argv[1] + '/trace.jsonl')]
+switch = int(t['detail'].split()[-1]) if t['detail'].split()[-1].isdigit() else -1
+ok(switch > 0 and all(x['target'] == (1 if x['round'] > switch else 0) for x in rows),
+   'the trace switches to target 1 after round %d' % switch)
 sys.exit(1 if bad else 0)
 PY
 done_checks experiment_noroot.sh

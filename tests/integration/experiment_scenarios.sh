@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #   experiment_scenarios.sh BUILD_DIR: every shipped scenario
-#   (deploy/scenarios/*.zpl) through one `swarmshape experiment` call on a
-#   12-agent ring, 400 rounds (issue 11). Asserts, per scenario, from its
+#   (deploy/scenarios/*.zpl) through one `swarmshape experiment` call on
+#   the shipped fleet deploy/scenarios/fleet/faults.zpl (a 12-agent ring,
+#   400 rounds), on free loopback ports and keys of its own (issue 11). Asserts, per scenario, from its
 #   report.json: the run completed; every event of the file is in the
 #   report, was applied, and has a measured recovery (rounds_to_recover not
 #   null); the final J is within the bound the scenario (the fault table)
@@ -14,7 +15,10 @@
 #   are refused and this test says SKIP for them.
 #   SS_EXPERIMENT_TABLE=FILE: also write the comparison table there.
 . "$(dirname "$0")/experiment_lib.bash" "${1:?usage: experiment_scenarios.sh BUILD_DIR}"
-exp_fleet scenarios 400 12 11 300 1000
+port=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
+FLEET=$SRC/deploy/scenarios/fleet/faults.zpl
+SETS=(--set agents/base_port=$((port + 1)) --set coordinator/endpoint=tcp://127.0.0.1:$port
+      --set security/keys=$T/keys)
 network=1
 if [ "$(id -u)" -ne 0 ] || ! command -v nft > /dev/null || ! command -v ip > /dev/null; then
     network=0
@@ -22,7 +26,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v nft > /dev/null || ! command -v ip > /de
 fi
 before=$(ip netns list 2>/dev/null | wc -l)
 t0=$SECONDS
-timeout 400 "$SS" experiment "$T/f.zpl" "$SRC"/deploy/scenarios/*.zpl --out "$T/out" \
+timeout 400 "$SS" experiment "$FLEET" "$SRC"/deploy/scenarios/*.zpl --out "$T/out" "${SETS[@]}" \
     > "$T/out.log" 2>&1; rc=$?
 echo "experiment: exit $rc in $((SECONDS - t0)) s"
 [ $rc -eq 0 ] && pass "experiment over the shipped scenarios: exit 0" \

@@ -92,10 +92,11 @@ ss_cmd_launch (int argc, char **argv)
     int here = ss_fleetrun_local_agents (run);
     if (!args.quiet)
         ss_fleetrun_note (run, "coordinator and %d of %d agents started on this host (%s, "
-                          "--restart %s); agents' logs in %s/logs, checkpoints in %s/state",
+                          "--restart %s); agents' logs %s%s%s, checkpoints in %s/state",
                           here, fleet->count, args.insecure? "insecure": "CURVE",
                           ss_restart_policy_name (restart.policy),
-                          args.verbose? "stderr, not": args.out, args.out);
+                          args.verbose? "on stderr": "in ", args.verbose? "": args.out,
+                          args.verbose? "": "/logs", args.out);
     if (here == 0)
         ss_fleetrun_note (run, "warning: no agent of %s runs on this host", fleet->path);
     while (ss_fleetrun_step (run, 20))

@@ -59,3 +59,11 @@ fleet
         checkpoint_every = 10
 ZPL
 }
+#   left_namespaces DIR: the namespaces an experiment made (its logs/hosts.log
+#   files under DIR say which) that still exist; prints them
+left_namespaces () {
+    local made
+    made=$(grep -ho '^+ ip netns add [^ ]*' $(find "$1" -name hosts.log) 2>/dev/null | awk '{print $5}')
+    [ -n "$made" ] || return 0
+    ip netns list 2>/dev/null | awk '{print $1}' | grep -Fx "$made"
+}

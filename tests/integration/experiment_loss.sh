@@ -27,7 +27,6 @@ scenario
         percent = 20
         for_rounds = 100
 ZPL
-before=$(ip netns list | wc -l)
 timeout 200 "$SS" experiment "$T/f.zpl" "$T/loss.zpl" --out "$T/out" > "$T/log" 2>&1; rc=$?
 [ $rc -eq 0 ] && pass "experiment exit 0" || { fail "experiment exit $rc"; grep -v ': round ' "$T/log" | tail; }
 python3 - "$T/out/report.json" <<'PY' || FAILS=$((FAILS + 1))
@@ -47,5 +46,6 @@ sys.exit(1 if bad else 0)
 PY
 grep -q 'numgen random mod 10000 < 2000 counter drop' "$T/out/logs/hosts.log" \
     && pass "the rule was numgen random mod 10000 < 2000 counter drop" || fail "no nft rule in hosts.log"
-[ "$(ip netns list | wc -l)" -le "$before" ] && pass "namespaces torn down" || fail "namespaces left"
+left=$(left_namespaces "$T/out")
+[ -z "$left" ] && [ -s "$T/out/logs/hosts.log" ] && pass "namespaces torn down" || fail "namespaces left: $left"
 done_checks experiment_loss.sh

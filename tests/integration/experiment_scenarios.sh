@@ -24,7 +24,6 @@ if [ "$(id -u)" -ne 0 ] || ! command -v nft > /dev/null || ! command -v ip > /de
     network=0
     echo "SKIP: network scenarios: not root or no ip/nft (they are refused; process scenarios still checked)"
 fi
-before=$(ip netns list 2>/dev/null | wc -l)
 t0=$SECONDS
 timeout 400 "$SS" experiment "$FLEET" "$SRC"/deploy/scenarios/*.zpl --out "$T/out" "${SETS[@]}" \
     > "$T/out.log" 2>&1; rc=$?
@@ -70,8 +69,7 @@ for path in sorted(glob.glob(os.path.join(scen, '*.zpl'))):
 sys.exit(1 if bad else 0)
 PY
 [ $? -eq 0 ] || FAILS=$((FAILS + 1))
-after=$(ip netns list 2>/dev/null | wc -l)
-[ "$after" -le "$before" ] && pass "no network namespace left behind" \
-    || fail "namespaces left: $(ip netns list | head -5)"
+left=$(left_namespaces "$T/out")
+[ -z "$left" ] && pass "no network namespace left behind" || fail "namespaces left: $left"
 if [ -n "${SS_EXPERIMENT_TABLE:-}" ]; then cp "$T/out/report.md" "$SS_EXPERIMENT_TABLE"; fi
 done_checks experiment_scenarios.sh

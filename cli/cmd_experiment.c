@@ -589,6 +589,30 @@ s_recover (const s_trace_t *trace, int64_t from, double dmax, double bmax)
     return at;
 }
 
+//  text as the inside of a JSON string (quotes, backslashes and control
+//  characters escaped); eight buffers in turn, for one fprintf
+static const char *
+s_esc (const char *text)
+{
+    static char bufs [8][PATH_MAX + 512];
+    static int next = 0;
+    char *out = bufs [next++ % 8];
+    size_t used = 0, size = sizeof bufs [0];
+    for (const char *c = text? text: ""; *c && used + 7 < size; c++) {
+        if (*c == '"' || *c == '\\') {
+            out [used++] = '\\';
+            out [used++] = *c;
+        }
+        else
+        if ((unsigned char) *c < 0x20)
+            used += (size_t) snprintf (out + used, size - used, "\\u%04x", (unsigned char) *c);
+        else
+            out [used++] = *c;
+    }
+    out [used] = 0;
+    return out;
+}
+
 static void
 s_jnum (FILE *f, const char *key, double v, bool comma)
 {
@@ -713,8 +737,10 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
                        "\"fleet\":\"%s\",\"agents\":%d,\"fleet_rounds\":%lld,"
                        "\"network\":\"%s\",\"run_dir\":\"%s\",\"undisturbed_dir\":\"%s\","
                        "\"recover_disagreement\":%g,\"recover_bias\":%g,\"events\":[",
-                 sc->name, sc->path, sc->description, x->fleet->name, x->fleet->count,
-                 (long long) x->fleet->rounds, x->network, x->run_dir, x->base_dir,
+                 s_esc (sc->name), s_esc (sc->path), s_esc (sc->description),
+                 s_esc (x->fleet->name), x->fleet->count,
+                 (long long) x->fleet->rounds, s_esc (x->network), s_esc (x->run_dir),
+                 s_esc (x->base_dir),
                  sc->recover_disagreement, sc->recover_bias);
     }
     for (int e = 0; e < sc->n_events; e++) {
@@ -744,7 +770,8 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
         if (json) {
             fprintf (json, "%s{\"index\":%d,\"do\":\"%s\",\"what\":\"%s\",\"state\":\"%s\","
                            "\"detail\":\"%s\",", e? ",": "", ev->index,
-                     ss_event_do_name (ev->spec->what), ev->what, state, ev->detail);
+                     ss_event_do_name (ev->spec->what), s_esc (ev->what), state,
+                     s_esc (ev->detail));
             s_jint (json, "start_round", happened? ev->start_round: -1, true);
             s_jint (json, "end_round", happened? (lasting? ev->end_round: ev->start_round): -1, true);
             s_jnum (json, "start_seconds", happened? ev->start_s: NAN, true);
@@ -1144,7 +1171,7 @@ s_compare (s_exp_t *x, const s_result_t *res, int n, const ss_fleet_t *fleet)
     }
     if (json)
         fprintf (json, "{\"fleet\":\"%s\",\"agents\":%d,\"rounds\":%lld,\"scenarios\":[",
-                 fleet->name, fleet->count, (long long) fleet->rounds);
+                 s_esc (fleet->name), fleet->count, (long long) fleet->rounds);
     for (int r = 0; r < n; r++) {
         const s_result_t *s = &res [r];
         if (md) {
@@ -1167,7 +1194,7 @@ s_compare (s_exp_t *x, const s_result_t *res, int n, const ss_fleet_t *fleet)
         }
         if (json) {
             fprintf (json, "%s{\"scenario\":\"%s\",\"report\":\"%s/report.json\",\"completed\":%s,"
-                           "\"within_bound\":%s,", r? ",": "", s->name, s->run_dir,
+                           "\"within_bound\":%s,", r? ",": "", s_esc (s->name), s_esc (s->run_dir),
                      s->completed? "true": "false", s->within? "true": "false");
             s_jnum (json, "final_J", s->J, true);
             s_jnum (json, "undisturbed_J", s->base_J, true);

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ss_cli.h"
+#include "ss_progress.h"
 
 #define WIRE_MAX_HOSTS 251
 #define WIRE_MTU 65536
@@ -60,9 +61,7 @@ static void s_on_signal (int sig) { (void) sig; s_stop = 1; }
 static double
 s_now (void)
 {
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+    return ss_progress_now ();
 }
 
 static double

@@ -467,6 +467,23 @@ s_sample (ss_fleetrun_t *self, ss_progress_sample_t *sample)
     };
 }
 
+//  Handle the supervisor's events, read new trace rows, update the
+//  progress (last: the final update, on the live line only)
+static void
+s_refresh (ss_fleetrun_t *self, bool last)
+{
+    ss_event_t event;
+    while (ss_supervisor_poll (self->sv, &event))
+        s_on_event (self, &event);
+    s_follow_trace (self);
+    if (self->progress && (!last || (ss_progress_mode (self->progress) == SS_PROGRESS_LIVE
+                                 &&  self->row.round >= 0))) {
+        ss_progress_sample_t sample;
+        s_sample (self, &sample);
+        ss_progress_update (self->progress, &sample, last, s_now ());
+    }
+}
+
 int
 ss_fleetrun_step (ss_fleetrun_t *self, int wait_ms)
 {
@@ -474,15 +491,7 @@ ss_fleetrun_step (ss_fleetrun_t *self, int wait_ms)
         return 0;
     if (wait_ms > 0)
         nanosleep (&(struct timespec) { wait_ms / 1000, (wait_ms % 1000) * 1000000L }, NULL);
-    ss_event_t event;
-    while (ss_supervisor_poll (self->sv, &event))
-        s_on_event (self, &event);
-    s_follow_trace (self);
-    if (self->progress) {
-        ss_progress_sample_t sample;
-        s_sample (self, &sample);
-        ss_progress_update (self->progress, &sample, false, s_now ());
-    }
+    s_refresh (self, false);
     double now = s_now ();
     if (self->opt.stop && *self->opt.stop) {
         self->interrupted = true;
@@ -589,17 +598,8 @@ ss_fleetrun_finish (ss_fleetrun_t *self)
         return 1;
     self->over = true;
     ss_supervisor_stop_all (self->sv, SS_RUN_KILL_WAIT);
-    ss_event_t event;
-    while (ss_supervisor_poll (self->sv, &event))
-        s_on_event (self, &event);
-    s_follow_trace (self);
-    if (self->progress) {
-        ss_progress_sample_t sample;
-        s_sample (self, &sample);
-        if (ss_progress_mode (self->progress) == SS_PROGRESS_LIVE && self->row.round >= 0)
-            ss_progress_update (self->progress, &sample, true, s_now ());
-        ss_progress_destroy (&self->progress);
-    }
+    s_refresh (self, true);
+    ss_progress_destroy (&self->progress);
     //  Did the coordinator complete the run?
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/summary.json", self->out);

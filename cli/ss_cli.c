@@ -45,10 +45,13 @@ ss_cli_usage (FILE *out)
         "  status FLEET                          ask the coordinator how the run goes\n"
         "  plan FLEET --out DIR                  one install bundle per host\n"
         "  plot RUNDIR [--frames] [--fleet FILE] draw a run's pictures (PNG, SVG)\n"
+        "  experiment FLEET SCENARIO... --out DIR  fault-injection experiments\n"
         "\n"
         "options:\n"
         "  --set PATH=VALUE   override a fleet-file key (e.g. agents/count=200)\n"
         "  --quiet            no progress lines\n"
+        "  --restart no|on-failure|always, --restart-sec S, --start-limit N/S\n"
+        "                     launch: how dead agents and coordinator are restarted\n"
         "  --help, --version\n"
         "\n"
         "exit status: 0 success, 1 runtime failure, 2 usage or configuration error\n");

@@ -64,6 +64,8 @@ int ss_cmd_target (int argc, char **argv);
 int ss_cmd_status (int argc, char **argv);
 int ss_cmd_plan (int argc, char **argv);
 int ss_cmd_plot (int argc, char **argv);
+int ss_cmd_experiment (int argc, char **argv);
+int ss_cmd_wire (int argc, char **argv);
 
 //  Print the swarmshape usage
 void ss_cli_usage (FILE *out);

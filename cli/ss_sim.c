@@ -9,6 +9,7 @@
 #include "ss_footprint.h"
 #include "ss_hypergrad.h"
 #include "ss_lower.h"
+#include "ss_progress.h"
 
 
 struct ss_sim_t {
@@ -249,6 +250,8 @@ ss_sim_run (const ss_fleet_t *fleet, const char *out_dir,
     int64_t progress = every * ((fleet->rounds / 20 + every - 1) / every);
     if (progress < every)
         progress = every;
+    ss_progress_t *shown = options->quiet? NULL:
+        ss_progress_new (stderr, mode, fleet->rounds, progress, SS_PROGRESS_AUTO);
     double start = s_now ();
     ss_score_t first, score;
     ss_sim_score (self, &first);
@@ -276,14 +279,17 @@ ss_sim_run (const ss_fleet_t *fleet, const char *out_dir,
             snprintf (err, err_size, "%s: cannot write frames.csv", out_dir);
             rc = -1;
         }
-        if (!options->quiet && (k % progress == 0 || last))
-            fprintf (stderr, "%s: round %lld/%lld  J %.6f  kl %.6f  disagreement %.2e"
-                             "  grad %.3g  step %.2e\n", mode, (long long) k,
-                     (long long) fleet->rounds, score.J, score.kl,
-                     score.disagreement, score.grad, step);
+        ss_progress_sample_t sample = {
+            .round = k, .J = score.J, .kl = score.kl,
+            .disagreement = score.disagreement, .grad = score.grad, .step = step,
+            .live = self->n, .agents = self->n, .deaths = -1, .restarts = -1
+        };
+        if (shown)
+            ss_progress_update (shown, &sample, last, s_now ());
         if (last)
             break;
     }
+    ss_progress_destroy (&shown);
     double seconds = s_now () - start;
     int64_t done = ss_sim_round (self);
     if (rc == 0 && ss_runlog_positions (log, "positions.csv", self->x, self->n, self->d)) {

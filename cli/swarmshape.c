@@ -20,6 +20,8 @@ static const struct {
     { "status", ss_cmd_status },
     { "plan", ss_cmd_plan },
     { "plot", ss_cmd_plot },
+    { "experiment", ss_cmd_experiment },
+    { "wire", ss_cmd_wire },
 };
 
 int

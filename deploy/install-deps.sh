@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
           libmsgpack-dev libsodium-dev libcmocka-dev python3 "$@")
 # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces, tc),
+# nftables (swarmshape experiment: packet loss and partitions in the kernel),
 # valgrind, systemd (systemd-analyze verify of the units)
 missing=()
 for p in "${packages[@]}"; do

@@ -13,7 +13,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-15}
 failed=()
 
-./deploy/install-deps.sh clang iproute2 valgrind systemd
+./deploy/install-deps.sh clang iproute2 nftables valgrind systemd
 
 stage() { printf '\n=== %s ===\n' "$*"; }
 

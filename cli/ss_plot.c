@@ -51,6 +51,7 @@ typedef struct {
     int64_t target_count;       //  switches behind P's target
     double *target, *fitted;    //  G each, per unit volume
     double *plane [2][3];       //  3-D: target/fitted marginals, nq x nq
+    double *live;               //  count x d: the positions fitted
     double vmax;                //  top of the colour scale
     //  what is drawn
     const ss_rundir_frame_t *now;
@@ -162,11 +163,28 @@ s_set_target (s_plot_t *self, int64_t count)
     return 0;
 }
 
-//  Fit p_theta* to a frame's positions (theta: warm start in, theta* out)
+//  Fit p_theta* to a frame's positions but those of the agents its trace
+//  row declares lost, as the coordinator scores only the live ones
+//  (theta: warm start in, theta* out)
 static void
-s_fit (s_plot_t *self, const ss_rundir_frame_t *frame, double *theta)
+s_fit (s_plot_t *self, const ss_rundir_frame_t *frame,
+       const ss_rundir_row_t *row, double *theta)
 {
-    ss_plotmath_fit (self->P, frame->x, frame->n, theta, SOLVE_TOL, self->w);
+    const double *x = frame->x;
+    int n = frame->n;
+    if (row && row->n_lost) {
+        n = 0;
+        for (int i = 0; i < frame->n; i++)
+            if (!s_is_lost (row, frame->ids [i]))
+                memcpy (self->live + (size_t) n++ * self->d,
+                        frame->x + (size_t) i * self->d, (size_t) self->d * sizeof (double));
+        x = self->live;
+        if (n == 0) {           //  all lost: the positions as they are
+            x = frame->x;
+            n = frame->n;
+        }
+    }
+    ss_plotmath_fit (self->P, x, n, theta, SOLVE_TOL, self->w);
     ss_plotmath_density (self->P, self->w->p, self->fitted);
     s_marginals (self, 1);
 }
@@ -178,6 +196,7 @@ s_plot_free (s_plot_t *self)
     ss_work_destroy (&self->w);
     free (self->target);
     free (self->fitted);
+    free (self->live);
     for (int which = 0; which < 2; which++)
         for (int p = 0; p < 3; p++)
             free (self->plane [which][p]);
@@ -200,7 +219,8 @@ s_plot_init (s_plot_t *self, const ss_rundir_t *run, char *err, size_t err_size)
     self->G = self->P? self->P->G: 0;
     self->target = calloc ((size_t) self->G, sizeof (double));
     self->fitted = calloc ((size_t) self->G, sizeof (double));
-    bool ok = self->P && self->w && self->target && self->fitted;
+    self->live = calloc ((size_t) run->fleet->count * self->d, sizeof (double));
+    bool ok = self->P && self->w && self->target && self->fitted && self->live;
     for (int which = 0; which < 2; which++)
         for (int p = 0; ok && self->d == 3 && p < 3; p++)
             ok = (self->plane [which][p] = calloc ((size_t) self->nq * self->nq,
@@ -234,6 +254,12 @@ s_title (cairo_t *cr, const s_plot_t *self, const char *what)
               (long long) last->round, what);
     ss_canvas_rgb (cr, C_INK, 1);
     ss_canvas_text (cr, 24, 20, 17, 0, 0, true, text);
+    if (!self->now)
+        snprintf (text, sizeof text, "round %lld, the last reported: J %.4g, "
+                  "disagreement %.3g, tracker bias %.3g, %d agents reporting",
+                  (long long) last->round, last->J, last->disagreement, last->bias,
+                  last->agents);
+    else
     if (self->is_frame && self->row && self->row->round == self->now->round)
         snprintf (text, sizeof text, "round %lld: J = KL(q \u2016 p_\u03b8*) = %.4g, "
                   "disagreement %.2g", (long long) self->now->round, self->row->J,
@@ -246,6 +272,12 @@ s_title (cairo_t *cr, const s_plot_t *self, const char *what)
                   "\u2192 %.4g at round %lld", first->J, (long long) first->round,
                   last->J, (long long) last->round);
     ss_canvas_text (cr, 24, 46, 13, 0, 0, false, text);
+}
+
+static bool
+s_any_lost (const s_plot_t *self)
+{
+    return self->row && self->row->n_lost > 0;
 }
 
 static void
@@ -266,17 +298,13 @@ s_target_title (const s_plot_t *self, char *buf, size_t size, const char *suffix
 static void
 s_fitted_title (const s_plot_t *self, char *buf, size_t size, const char *suffix)
 {
+    const char *live = s_any_lost (self)? " live": "";
     if (self->is_frame)
-        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of round %lld's positions",
-                  suffix, (long long) self->now->round);
+        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of round %lld's%s positions",
+                  suffix, (long long) self->now->round, live);
     else
-        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of the final positions", suffix);
-}
-
-static bool
-s_any_lost (const s_plot_t *self)
-{
-    return self->row && self->row->n_lost > 0;
+        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of the final%s positions",
+                  suffix, live);
 }
 
 //  The legend of the agents' markers, along y from x
@@ -656,7 +684,10 @@ s_draw_convergence (cairo_t *cr, void *ctx)
 {
     s_plot_t *self = ctx;
     const ss_rundir_t *run = self->run;
+    const ss_rundir_frame_t *now = self->now;
+    self->now = NULL;           //  the title of the whole run
     s_title (cr, self, ": convergence");
+    self->now = now;
     const struct { const char *name, *title; size_t offset; } series [3] = {
         { "J", "J = KL(q \u2016 p_\u03b8*), exact, from the true positions",
           offsetof (ss_rundir_row_t, J) },
@@ -787,7 +818,7 @@ s_static (s_plot_t *self, const ss_plot_options_t *options, char *err, size_t er
         snprintf (err, err_size, "out of memory");
         return -1;
     }
-    s_fit (self, &run->final, theta);
+    s_fit (self, &run->final, self->row, theta);
     free (theta);
     double a = s_shown_max (self, 0), b = s_shown_max (self, 1);
     s_scale (self, a > b? a: b);
@@ -904,7 +935,7 @@ s_frames (s_plot_t *self, const ss_plot_options_t *options, char *err, size_t er
             free (thetas);
             return -1;
         }
-        s_fit (self, &run->frames [f], theta);
+        s_fit (self, &run->frames [f], row, theta);
         double a = s_shown_max (self, 0), b = s_shown_max (self, 1);
         if (a > most)
             most = a;
@@ -922,7 +953,7 @@ s_frames (s_plot_t *self, const ss_plot_options_t *options, char *err, size_t er
         self->upto = f;
         self->row = s_row_at (run, self->now->round);
         rc = s_set_target (self, self->row? self->row->target: 0);
-        s_fit (self, self->now, thetas + (size_t) f * K);
+        s_fit (self, self->now, self->row, thetas + (size_t) f * K);
         snprintf (path, sizeof path, "%s/frame-%06d", dir, f);
         if (rc == 0)
             rc = ss_canvas_write (path, w, h, false, draw, self, NULL, err, err_size);

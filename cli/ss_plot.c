@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fontconfig/fontconfig.h>
 #include "ss_plot.h"
 #include "ss_canvas.h"
 #include "ss_plotmath.h"
@@ -328,7 +329,9 @@ s_agent_legend (cairo_t *cr, const s_plot_t *self, double x, double y,
         x = ss_canvas_legend (cr, x, y, -1, path, 0, text);
     }
     else
-        x = ss_canvas_legend (cr, x, y, -1, 0xbbbbbb, 3, "no paths: frames.csv missing");
+        x = ss_canvas_legend (cr, x, y, -1, 0xbbbbbb, 3, self->run->n_frames?
+                              "no paths: frames.csv holds one round":
+                              "no paths: frames.csv missing");
     if (s_any_lost (self))
         ss_canvas_legend (cr, x, y, SS_MARK_CROSS, on_dark? C_LOST: 0x777777, 0,
                           "lost agent (last position)");
@@ -993,5 +996,8 @@ ss_plot_run (const ss_rundir_t *run, const ss_plot_options_t *options,
     if (rc == 0 && options->frames)
         rc = s_frames (&self, options, err, err_size);
     s_plot_free (&self);
+    //  Cairo's and fontconfig's caches, so that LeakSanitizer sees only ours
+    cairo_debug_reset_static_data ();
+    FcFini ();
     return rc;
 }

@@ -4,9 +4,9 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
           libmsgpack-dev libsodium-dev libcmocka-dev python3
-          libcairo2-dev libjansson-dev fonts-dejavu-core "$@")
-# swarmshape plot: cairo (PNG, SVG), jansson (reads trace.jsonl), DejaVu
-# (its text); ffmpeg, when installed, also makes the replay of --frames
+          libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core "$@")
+# swarmshape plot: cairo (PNG, SVG), fontconfig and DejaVu (its text),
+# jansson (reads trace.jsonl); ffmpeg, when installed, makes --frames' replay
 # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces, tc),
 # valgrind, systemd (systemd-analyze verify of the units)
 missing=()

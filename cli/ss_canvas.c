@@ -284,6 +284,10 @@ ss_canvas_marker (cairo_t *cr, double x, double y, ss_mark_t kind, double r,
         case SS_MARK_DOT:
             cairo_arc (cr, x, y, r, 0, 2 * M_PI);
             ss_canvas_rgb (cr, rgb24, 1);
+            if (r < 2) {        //  small: an outline would be all there is
+                cairo_fill (cr);
+                break;
+            }
             cairo_fill_preserve (cr);
             ss_canvas_rgb (cr, 0x000000, 0.8);
             cairo_set_line_width (cr, 0.8);

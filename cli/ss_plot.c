@@ -29,6 +29,7 @@ extern char **environ;
 
 #define SOLVE_TOL       1e-10
 #define MAX_PATH_POINTS 300000  //  beyond, paths of every k-th agent only
+#define MAX_MARKED      4000    //  beyond, markers of every k-th agent only
 #define C_INITIAL       0xffffff
 #define C_FINAL         0xff5722
 #define C_LOST          0xdddddd
@@ -58,6 +59,9 @@ typedef struct {
     const ss_rundir_frame_t *now;
     int upto;                   //  frames [0, upto] drawn as paths
     int path_every;             //  paths of agents 0, k, 2k, ...
+    int mark_every;             //  markers of agents 0, k, 2k, ... (and the lost)
+    double mark_scale;          //  markers shrink as more are drawn
+    double path_alpha;          //  paths fade as more are drawn
     const ss_rundir_row_t *row; //  trace row of now (NULL: none)
     bool is_frame;
 } s_plot_t;
@@ -233,11 +237,19 @@ s_plot_init (s_plot_t *self, const ss_rundir_t *run, char *err, size_t err_size)
     }
     ss_plotmath_density (self->P, self->P->q, self->target);
     s_marginals (self, 0);
-    //  Paths: at most MAX_PATH_POINTS points in all
-    size_t points = (size_t) run->fleet->count * (size_t) run->n_frames;
+    //  At most MAX_MARKED agents' markers and MAX_PATH_POINTS points of
+    //  paths, smaller and fainter the more there are, so that a large
+    //  fleet does not hide the densities
+    int count = run->fleet->count;
+    self->mark_every = (count + MAX_MARKED - 1) / MAX_MARKED;
+    size_t points = (size_t) count * (size_t) run->n_frames;
     self->path_every = (int) ((points + MAX_PATH_POINTS - 1) / MAX_PATH_POINTS);
-    if (self->path_every < 1)
-        self->path_every = 1;
+    if (self->path_every < self->mark_every)
+        self->path_every = self->mark_every;
+    double marked = (double) count / self->mark_every;
+    double paths = (double) count / self->path_every;
+    self->mark_scale = fmin (1, fmax (0.3, sqrt (150 / marked)));
+    self->path_alpha = fmin (0.45, fmax (0.06, 0.45 * sqrt (60 / paths)));
     return 0;
 }
 
@@ -313,13 +325,17 @@ static void
 s_agent_legend (cairo_t *cr, const s_plot_t *self, double x, double y,
                 bool on_dark)
 {
-    char text [128];
+    char text [128], every [32] = "";
     unsigned ring = on_dark? C_INITIAL: 0x555555, path = on_dark? C_PATH: 0x777777;
-    x = ss_canvas_legend (cr, x, y, SS_MARK_RING, ring, 0, "initial position");
+    if (self->mark_every > 1)
+        snprintf (every, sizeof every, " (1 agent in %d)", self->mark_every);
+    snprintf (text, sizeof text, "initial position%s", every);
+    x = ss_canvas_legend (cr, x, y, SS_MARK_RING, ring, 0, text);
     if (self->is_frame)
-        snprintf (text, sizeof text, "position at round %lld", (long long) self->now->round);
+        snprintf (text, sizeof text, "position at round %lld%s",
+                  (long long) self->now->round, every);
     else
-        snprintf (text, sizeof text, "final position");
+        snprintf (text, sizeof text, "final position%s", every);
     x = ss_canvas_legend (cr, x, y, SS_MARK_DOT, C_FINAL, 0, text);
     if (self->run->n_frames > 1) {
         if (self->path_every > 1)
@@ -348,7 +364,7 @@ s_agents (cairo_t *cr, const s_plot_t *self, const ss_axes_t *ax, int ia, int ib
     cairo_save (cr);
     cairo_set_line_width (cr, 0.9);
     cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-    ss_canvas_rgb (cr, C_PATH, 0.45);
+    ss_canvas_rgb (cr, C_PATH, self->path_alpha);
     for (int id = 0; self->upto > 0 && id < run->fleet->count; id += self->path_every) {
         bool started = false;
         for (int f = 0; f <= self->upto; f++) {
@@ -367,18 +383,21 @@ s_agents (cairo_t *cr, const s_plot_t *self, const ss_axes_t *ax, int ia, int ib
         cairo_stroke (cr);
     }
     const ss_rundir_frame_t *init = &run->initial;
+    double r = self->mark_scale;
     for (int i = 0; i < init->n; i++) {
         const double *x = init->x + (size_t) i * d;
-        ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
-                          SS_MARK_RING, 2.8, C_INITIAL);
+        if (init->ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
+                              SS_MARK_RING, 2.8 * r, C_INITIAL);
     }
     const ss_rundir_frame_t *now = self->now;
     for (int i = 0; i < now->n; i++) {
         const double *x = now->x + (size_t) i * d;
         bool lost = s_is_lost (self->row, now->ids [i]);
-        ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
-                          lost? SS_MARK_CROSS: SS_MARK_DOT, lost? 3.5: 3.4,
-                          lost? C_LOST: C_FINAL);
+        if (lost || now->ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
+                              lost? SS_MARK_CROSS: SS_MARK_DOT, lost? 3.5: 3.4 * r,
+                              lost? C_LOST: C_FINAL);
     }
     cairo_restore (cr);
 }
@@ -519,12 +538,16 @@ s_draw_1d (cairo_t *cr, void *ctx)
     cairo_save (cr);
     ss_axes_clip (cr, &strip);
     for (int i = 0; i < run->initial.n; i++)
-        ss_canvas_marker (cr, ss_axes_px (&strip, run->initial.x [i]),
-                          ss_axes_py (&strip, 1.5), SS_MARK_RING, 3.2, 0x555555);
+        if (run->initial.ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (&strip, run->initial.x [i]),
+                              ss_axes_py (&strip, 1.5), SS_MARK_RING, 3.2 * self->mark_scale,
+                              0x555555);
     for (int i = 0; i < self->now->n; i++) {
         bool lost = s_is_lost (self->row, self->now->ids [i]);
-        ss_canvas_marker (cr, ss_axes_px (&strip, self->now->x [i]), ss_axes_py (&strip, 0.5),
-                          lost? SS_MARK_CROSS: SS_MARK_DOT, 3.4, lost? 0x777777: C_FINAL);
+        if (lost || self->now->ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (&strip, self->now->x [i]),
+                              ss_axes_py (&strip, 0.5), lost? SS_MARK_CROSS: SS_MARK_DOT,
+                              3.4 * (lost? 1: self->mark_scale), lost? 0x777777: C_FINAL);
     }
     cairo_restore (cr);
     ss_canvas_axes (cr, &strip, paths? NULL: "x1", NULL,
@@ -544,7 +567,7 @@ s_draw_1d (cairo_t *cr, void *ctx)
         cairo_save (cr);
         ss_axes_clip (cr, &rounds);
         cairo_set_line_width (cr, 1);
-        ss_canvas_rgb (cr, 0x555555, 0.55);
+        ss_canvas_rgb (cr, 0x555555, fmin (0.55, self->path_alpha + 0.1));
         for (int id = 0; id < run->fleet->count; id += self->path_every) {
             bool started = false;
             for (int f = 0; f <= self->upto; f++) {

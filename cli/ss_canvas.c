@@ -6,9 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <limits.h>
 #include <cairo-svg.h>
 #include "ss_canvas.h"
+#include "ss_file.h"
 #include "ss_plotmath.h"
 
 #define FONT        "DejaVu Sans"
@@ -283,6 +284,10 @@ ss_canvas_marker (cairo_t *cr, double x, double y, ss_mark_t kind, double r,
         case SS_MARK_DOT:
             cairo_arc (cr, x, y, r, 0, 2 * M_PI);
             ss_canvas_rgb (cr, rgb24, 1);
+            if (r < 2) {        //  small: an outline would be all there is
+                cairo_fill (cr);
+                break;
+            }
             cairo_fill_preserve (cr);
             ss_canvas_rgb (cr, 0x000000, 0.8);
             cairo_set_line_width (cr, 0.8);
@@ -333,23 +338,11 @@ ss_canvas_legend (cairo_t *cr, double x, double y, int kind, unsigned rgb24,
     return x + sample + 6 + ss_canvas_text_width (cr, 12, false, text) + 22;
 }
 
-static int
-s_finish (cairo_surface_t *surface, const char *tmp, const char *path,
-          FILE *out, char *err, size_t err_size)
+static cairo_status_t
+s_to_stream (void *closure, const unsigned char *data, unsigned int length)
 {
-    cairo_surface_finish (surface);
-    cairo_status_t status = cairo_surface_status (surface);
-    cairo_surface_destroy (surface);
-    if (status != CAIRO_STATUS_SUCCESS || rename (tmp, path)) {
-        snprintf (err, err_size, "%s: cannot write (%s)", path,
-                  status != CAIRO_STATUS_SUCCESS? cairo_status_to_string (status)
-                                                : strerror (errno));
-        unlink (tmp);
-        return -1;
-    }
-    if (out)
-        fprintf (out, "%s\n", path);
-    return 0;
+    return fwrite (data, 1, length, closure) == length? CAIRO_STATUS_SUCCESS
+                                                      : CAIRO_STATUS_WRITE_ERROR;
 }
 
 static void
@@ -364,32 +357,57 @@ s_paint (cairo_surface_t *surface, double w, double h, ss_canvas_draw_fn *draw,
     cairo_destroy (cr);
 }
 
+//  One picture into path.ext, atomically (ss_file)
+static int
+s_write (const char *path, const char *ext, double w, double h,
+         ss_canvas_draw_fn *draw, void *ctx, FILE *out, char *err,
+         size_t err_size)
+{
+    char file [PATH_MAX + 16];
+    snprintf (file, sizeof file, "%s.%s", path, ext);
+    ss_file_t *dest = ss_file_new (file, 0644);
+    if (!dest) {
+        snprintf (err, err_size, "%s: cannot write (%s)", file, strerror (errno));
+        return -1;
+    }
+    FILE *stream = ss_file_stream (dest);
+    cairo_status_t status;
+    if (!strcmp (ext, "svg")) {
+        cairo_surface_t *vector = cairo_svg_surface_create_for_stream (s_to_stream,
+                                                                       stream, w, h);
+        s_paint (vector, w, h, draw, ctx);
+        cairo_surface_finish (vector);
+        status = cairo_surface_status (vector);
+        cairo_surface_destroy (vector);
+    }
+    else {
+        cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_RGB24,
+                                                             (int) ceil (w), (int) ceil (h));
+        s_paint (image, w, h, draw, ctx);
+        status = cairo_surface_write_to_png_stream (image, s_to_stream, stream);
+        cairo_surface_destroy (image);
+    }
+    if (status != CAIRO_STATUS_SUCCESS) {
+        snprintf (err, err_size, "%s: cannot write (%s)", file,
+                  cairo_status_to_string (status));
+        ss_file_destroy (&dest);
+        return -1;
+    }
+    if (ss_file_commit (&dest)) {
+        snprintf (err, err_size, "%s: cannot write (%s)", file, strerror (errno));
+        return -1;
+    }
+    if (out)
+        fprintf (out, "%s\n", file);
+    return 0;
+}
+
 int
 ss_canvas_write (const char *path, double w, double h, bool svg,
                  ss_canvas_draw_fn *draw, void *ctx, FILE *out, char *err,
                  size_t err_size)
 {
-    char file [4096], tmp [4200];
-    snprintf (file, sizeof file, "%s.png", path);
-    snprintf (tmp, sizeof tmp, "%s.tmp", file);
-    cairo_surface_t *image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
-                                                         (int) ceil (w), (int) ceil (h));
-    s_paint (image, w, h, draw, ctx);
-    cairo_status_t status = cairo_surface_write_to_png (image, tmp);
-    if (status != CAIRO_STATUS_SUCCESS) {
-        snprintf (err, err_size, "%s: cannot write (%s)", file,
-                  cairo_status_to_string (status));
-        cairo_surface_destroy (image);
-        unlink (tmp);
+    if (s_write (path, "png", w, h, draw, ctx, out, err, err_size))
         return -1;
-    }
-    if (s_finish (image, tmp, file, out, err, err_size))
-        return -1;
-    if (!svg)
-        return 0;
-    snprintf (file, sizeof file, "%s.svg", path);
-    snprintf (tmp, sizeof tmp, "%s.tmp", file);
-    cairo_surface_t *vector = cairo_svg_surface_create (tmp, w, h);
-    s_paint (vector, w, h, draw, ctx);
-    return s_finish (vector, tmp, file, out, err, err_size);
+    return svg? s_write (path, "svg", w, h, draw, ctx, out, err, err_size): 0;
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fontconfig/fontconfig.h>
 #include "ss_plot.h"
 #include "ss_canvas.h"
 #include "ss_plotmath.h"
@@ -28,6 +29,7 @@ extern char **environ;
 
 #define SOLVE_TOL       1e-10
 #define MAX_PATH_POINTS 300000  //  beyond, paths of every k-th agent only
+#define MAX_MARKED      4000    //  beyond, markers of every k-th agent only
 #define C_INITIAL       0xffffff
 #define C_FINAL         0xff5722
 #define C_LOST          0xdddddd
@@ -51,11 +53,15 @@ typedef struct {
     int64_t target_count;       //  switches behind P's target
     double *target, *fitted;    //  G each, per unit volume
     double *plane [2][3];       //  3-D: target/fitted marginals, nq x nq
+    double *live;               //  count x d: the positions fitted
     double vmax;                //  top of the colour scale
     //  what is drawn
     const ss_rundir_frame_t *now;
     int upto;                   //  frames [0, upto] drawn as paths
     int path_every;             //  paths of agents 0, k, 2k, ...
+    int mark_every;             //  markers of agents 0, k, 2k, ... (and the lost)
+    double mark_scale;          //  markers shrink as more are drawn
+    double path_alpha;          //  paths fade as more are drawn
     const ss_rundir_row_t *row; //  trace row of now (NULL: none)
     bool is_frame;
 } s_plot_t;
@@ -162,11 +168,28 @@ s_set_target (s_plot_t *self, int64_t count)
     return 0;
 }
 
-//  Fit p_theta* to a frame's positions (theta: warm start in, theta* out)
+//  Fit p_theta* to a frame's positions but those of the agents its trace
+//  row declares lost, as the coordinator scores only the live ones
+//  (theta: warm start in, theta* out)
 static void
-s_fit (s_plot_t *self, const ss_rundir_frame_t *frame, double *theta)
+s_fit (s_plot_t *self, const ss_rundir_frame_t *frame,
+       const ss_rundir_row_t *row, double *theta)
 {
-    ss_plotmath_fit (self->P, frame->x, frame->n, theta, SOLVE_TOL, self->w);
+    const double *x = frame->x;
+    int n = frame->n;
+    if (row && row->n_lost) {
+        n = 0;
+        for (int i = 0; i < frame->n; i++)
+            if (!s_is_lost (row, frame->ids [i]))
+                memcpy (self->live + (size_t) n++ * self->d,
+                        frame->x + (size_t) i * self->d, (size_t) self->d * sizeof (double));
+        x = self->live;
+        if (n == 0) {           //  all lost: the positions as they are
+            x = frame->x;
+            n = frame->n;
+        }
+    }
+    ss_plotmath_fit (self->P, x, n, theta, SOLVE_TOL, self->w);
     ss_plotmath_density (self->P, self->w->p, self->fitted);
     s_marginals (self, 1);
 }
@@ -178,6 +201,7 @@ s_plot_free (s_plot_t *self)
     ss_work_destroy (&self->w);
     free (self->target);
     free (self->fitted);
+    free (self->live);
     for (int which = 0; which < 2; which++)
         for (int p = 0; p < 3; p++)
             free (self->plane [which][p]);
@@ -200,7 +224,8 @@ s_plot_init (s_plot_t *self, const ss_rundir_t *run, char *err, size_t err_size)
     self->G = self->P? self->P->G: 0;
     self->target = calloc ((size_t) self->G, sizeof (double));
     self->fitted = calloc ((size_t) self->G, sizeof (double));
-    bool ok = self->P && self->w && self->target && self->fitted;
+    self->live = calloc ((size_t) run->fleet->count * self->d, sizeof (double));
+    bool ok = self->P && self->w && self->target && self->fitted && self->live;
     for (int which = 0; which < 2; which++)
         for (int p = 0; ok && self->d == 3 && p < 3; p++)
             ok = (self->plane [which][p] = calloc ((size_t) self->nq * self->nq,
@@ -212,11 +237,19 @@ s_plot_init (s_plot_t *self, const ss_rundir_t *run, char *err, size_t err_size)
     }
     ss_plotmath_density (self->P, self->P->q, self->target);
     s_marginals (self, 0);
-    //  Paths: at most MAX_PATH_POINTS points in all
-    size_t points = (size_t) run->fleet->count * (size_t) run->n_frames;
+    //  At most MAX_MARKED agents' markers and MAX_PATH_POINTS points of
+    //  paths, smaller and fainter the more there are, so that a large
+    //  fleet does not hide the densities
+    int count = run->fleet->count;
+    self->mark_every = (count + MAX_MARKED - 1) / MAX_MARKED;
+    size_t points = (size_t) count * (size_t) run->n_frames;
     self->path_every = (int) ((points + MAX_PATH_POINTS - 1) / MAX_PATH_POINTS);
-    if (self->path_every < 1)
-        self->path_every = 1;
+    if (self->path_every < self->mark_every)
+        self->path_every = self->mark_every;
+    double marked = (double) count / self->mark_every;
+    double paths = (double) count / self->path_every;
+    self->mark_scale = fmin (1, fmax (0.3, sqrt (150 / marked)));
+    self->path_alpha = fmin (0.45, fmax (0.06, 0.45 * sqrt (60 / paths)));
     return 0;
 }
 
@@ -234,6 +267,12 @@ s_title (cairo_t *cr, const s_plot_t *self, const char *what)
               (long long) last->round, what);
     ss_canvas_rgb (cr, C_INK, 1);
     ss_canvas_text (cr, 24, 20, 17, 0, 0, true, text);
+    if (!self->now)
+        snprintf (text, sizeof text, "round %lld, the last reported: J %.4g, "
+                  "disagreement %.3g, tracker bias %.3g, %d agents reporting",
+                  (long long) last->round, last->J, last->disagreement, last->bias,
+                  last->agents);
+    else
     if (self->is_frame && self->row && self->row->round == self->now->round)
         snprintf (text, sizeof text, "round %lld: J = KL(q \u2016 p_\u03b8*) = %.4g, "
                   "disagreement %.2g", (long long) self->now->round, self->row->J,
@@ -246,6 +285,12 @@ s_title (cairo_t *cr, const s_plot_t *self, const char *what)
                   "\u2192 %.4g at round %lld", first->J, (long long) first->round,
                   last->J, (long long) last->round);
     ss_canvas_text (cr, 24, 46, 13, 0, 0, false, text);
+}
+
+static bool
+s_any_lost (const s_plot_t *self)
+{
+    return self->row && self->row->n_lost > 0;
 }
 
 static void
@@ -266,17 +311,13 @@ s_target_title (const s_plot_t *self, char *buf, size_t size, const char *suffix
 static void
 s_fitted_title (const s_plot_t *self, char *buf, size_t size, const char *suffix)
 {
+    const char *live = s_any_lost (self)? " live": "";
     if (self->is_frame)
-        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of round %lld's positions",
-                  suffix, (long long) self->now->round);
+        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of round %lld's%s positions",
+                  suffix, (long long) self->now->round, live);
     else
-        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of the final positions", suffix);
-}
-
-static bool
-s_any_lost (const s_plot_t *self)
-{
-    return self->row && self->row->n_lost > 0;
+        snprintf (buf, size, "fitted p_\u03b8*%s, \u03b8* of the final%s positions",
+                  suffix, live);
 }
 
 //  The legend of the agents' markers, along y from x
@@ -284,13 +325,17 @@ static void
 s_agent_legend (cairo_t *cr, const s_plot_t *self, double x, double y,
                 bool on_dark)
 {
-    char text [128];
+    char text [128], every [32] = "";
     unsigned ring = on_dark? C_INITIAL: 0x555555, path = on_dark? C_PATH: 0x777777;
-    x = ss_canvas_legend (cr, x, y, SS_MARK_RING, ring, 0, "initial position");
+    if (self->mark_every > 1)
+        snprintf (every, sizeof every, " (1 agent in %d)", self->mark_every);
+    snprintf (text, sizeof text, "initial position%s", every);
+    x = ss_canvas_legend (cr, x, y, SS_MARK_RING, ring, 0, text);
     if (self->is_frame)
-        snprintf (text, sizeof text, "position at round %lld", (long long) self->now->round);
+        snprintf (text, sizeof text, "position at round %lld%s",
+                  (long long) self->now->round, every);
     else
-        snprintf (text, sizeof text, "final position");
+        snprintf (text, sizeof text, "final position%s", every);
     x = ss_canvas_legend (cr, x, y, SS_MARK_DOT, C_FINAL, 0, text);
     if (self->run->n_frames > 1) {
         if (self->path_every > 1)
@@ -300,7 +345,9 @@ s_agent_legend (cairo_t *cr, const s_plot_t *self, double x, double y,
         x = ss_canvas_legend (cr, x, y, -1, path, 0, text);
     }
     else
-        x = ss_canvas_legend (cr, x, y, -1, 0xbbbbbb, 3, "no paths: frames.csv missing");
+        x = ss_canvas_legend (cr, x, y, -1, 0xbbbbbb, 3, self->run->n_frames?
+                              "no paths: frames.csv holds one round":
+                              "no paths: frames.csv missing");
     if (s_any_lost (self))
         ss_canvas_legend (cr, x, y, SS_MARK_CROSS, on_dark? C_LOST: 0x777777, 0,
                           "lost agent (last position)");
@@ -317,7 +364,7 @@ s_agents (cairo_t *cr, const s_plot_t *self, const ss_axes_t *ax, int ia, int ib
     cairo_save (cr);
     cairo_set_line_width (cr, 0.9);
     cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-    ss_canvas_rgb (cr, C_PATH, 0.45);
+    ss_canvas_rgb (cr, C_PATH, self->path_alpha);
     for (int id = 0; self->upto > 0 && id < run->fleet->count; id += self->path_every) {
         bool started = false;
         for (int f = 0; f <= self->upto; f++) {
@@ -336,18 +383,21 @@ s_agents (cairo_t *cr, const s_plot_t *self, const ss_axes_t *ax, int ia, int ib
         cairo_stroke (cr);
     }
     const ss_rundir_frame_t *init = &run->initial;
+    double r = self->mark_scale;
     for (int i = 0; i < init->n; i++) {
         const double *x = init->x + (size_t) i * d;
-        ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
-                          SS_MARK_RING, 2.8, C_INITIAL);
+        if (init->ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
+                              SS_MARK_RING, 2.8 * r, C_INITIAL);
     }
     const ss_rundir_frame_t *now = self->now;
     for (int i = 0; i < now->n; i++) {
         const double *x = now->x + (size_t) i * d;
         bool lost = s_is_lost (self->row, now->ids [i]);
-        ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
-                          lost? SS_MARK_CROSS: SS_MARK_DOT, lost? 3.5: 3.4,
-                          lost? C_LOST: C_FINAL);
+        if (lost || now->ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (ax, x [ia]), ss_axes_py (ax, x [ib]),
+                              lost? SS_MARK_CROSS: SS_MARK_DOT, lost? 3.5: 3.4 * r,
+                              lost? C_LOST: C_FINAL);
     }
     cairo_restore (cr);
 }
@@ -488,12 +538,16 @@ s_draw_1d (cairo_t *cr, void *ctx)
     cairo_save (cr);
     ss_axes_clip (cr, &strip);
     for (int i = 0; i < run->initial.n; i++)
-        ss_canvas_marker (cr, ss_axes_px (&strip, run->initial.x [i]),
-                          ss_axes_py (&strip, 1.5), SS_MARK_RING, 3.2, 0x555555);
+        if (run->initial.ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (&strip, run->initial.x [i]),
+                              ss_axes_py (&strip, 1.5), SS_MARK_RING, 3.2 * self->mark_scale,
+                              0x555555);
     for (int i = 0; i < self->now->n; i++) {
         bool lost = s_is_lost (self->row, self->now->ids [i]);
-        ss_canvas_marker (cr, ss_axes_px (&strip, self->now->x [i]), ss_axes_py (&strip, 0.5),
-                          lost? SS_MARK_CROSS: SS_MARK_DOT, 3.4, lost? 0x777777: C_FINAL);
+        if (lost || self->now->ids [i] % self->mark_every == 0)
+            ss_canvas_marker (cr, ss_axes_px (&strip, self->now->x [i]),
+                              ss_axes_py (&strip, 0.5), lost? SS_MARK_CROSS: SS_MARK_DOT,
+                              3.4 * (lost? 1: self->mark_scale), lost? 0x777777: C_FINAL);
     }
     cairo_restore (cr);
     ss_canvas_axes (cr, &strip, paths? NULL: "x1", NULL,
@@ -513,7 +567,7 @@ s_draw_1d (cairo_t *cr, void *ctx)
         cairo_save (cr);
         ss_axes_clip (cr, &rounds);
         cairo_set_line_width (cr, 1);
-        ss_canvas_rgb (cr, 0x555555, 0.55);
+        ss_canvas_rgb (cr, 0x555555, fmin (0.55, self->path_alpha + 0.1));
         for (int id = 0; id < run->fleet->count; id += self->path_every) {
             bool started = false;
             for (int f = 0; f <= self->upto; f++) {
@@ -656,7 +710,10 @@ s_draw_convergence (cairo_t *cr, void *ctx)
 {
     s_plot_t *self = ctx;
     const ss_rundir_t *run = self->run;
+    const ss_rundir_frame_t *now = self->now;
+    self->now = NULL;           //  the title of the whole run
     s_title (cr, self, ": convergence");
+    self->now = now;
     const struct { const char *name, *title; size_t offset; } series [3] = {
         { "J", "J = KL(q \u2016 p_\u03b8*), exact, from the true positions",
           offsetof (ss_rundir_row_t, J) },
@@ -787,7 +844,7 @@ s_static (s_plot_t *self, const ss_plot_options_t *options, char *err, size_t er
         snprintf (err, err_size, "out of memory");
         return -1;
     }
-    s_fit (self, &run->final, theta);
+    s_fit (self, &run->final, self->row, theta);
     free (theta);
     double a = s_shown_max (self, 0), b = s_shown_max (self, 1);
     s_scale (self, a > b? a: b);
@@ -904,7 +961,7 @@ s_frames (s_plot_t *self, const ss_plot_options_t *options, char *err, size_t er
             free (thetas);
             return -1;
         }
-        s_fit (self, &run->frames [f], theta);
+        s_fit (self, &run->frames [f], row, theta);
         double a = s_shown_max (self, 0), b = s_shown_max (self, 1);
         if (a > most)
             most = a;
@@ -922,7 +979,7 @@ s_frames (s_plot_t *self, const ss_plot_options_t *options, char *err, size_t er
         self->upto = f;
         self->row = s_row_at (run, self->now->round);
         rc = s_set_target (self, self->row? self->row->target: 0);
-        s_fit (self, self->now, thetas + (size_t) f * K);
+        s_fit (self, self->now, self->row, thetas + (size_t) f * K);
         snprintf (path, sizeof path, "%s/frame-%06d", dir, f);
         if (rc == 0)
             rc = ss_canvas_write (path, w, h, false, draw, self, NULL, err, err_size);
@@ -962,5 +1019,8 @@ ss_plot_run (const ss_rundir_t *run, const ss_plot_options_t *options,
     if (rc == 0 && options->frames)
         rc = s_frames (&self, options, err, err_size);
     s_plot_free (&self);
+    //  Cairo's and fontconfig's caches, so that LeakSanitizer sees only ours
+    cairo_debug_reset_static_data ();
+    FcFini ();
     return rc;
 }

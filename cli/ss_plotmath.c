@@ -85,38 +85,51 @@ ss_plotmath_resample (const double *grid, int nx, int ny, double *out, int ox,
     }
 }
 
+//  Ticks at multiples of step inside [lo, hi] into ticks (at most cap);
+//  how many there are, counted up to cap + 1
+static int
+s_ticks_at (double lo, double hi, double step, double *ticks, int cap)
+{
+    double first = ceil (lo / step - 1e-9) * step;
+    int n = 0;
+    for (double t = first; t <= hi + step * 1e-9 && n <= cap; t = first + n * step) {
+        if (n < cap)
+            ticks [n] = fabs (t) < step * 1e-9? 0: t;
+        n++;
+    }
+    return n;
+}
+
 int
 ss_plotmath_ticks (double lo, double hi, int max_ticks, double *ticks,
                    double *step)
 {
     if (max_ticks < 2)
         max_ticks = 2;
-    if (max_ticks > SS_PLOTMATH_MAX_TICKS)
-        max_ticks = SS_PLOTMATH_MAX_TICKS;
+    if (max_ticks > SS_PLOTMATH_MAX_TICKS - 1)
+        max_ticks = SS_PLOTMATH_MAX_TICKS - 1;
     double span = hi - lo;
     if (!(span > 0) || !isfinite (span)) {
-        ticks [0] = lo;
+        ticks [0] = isfinite (lo)? lo: 0;
         *step = 1;
         return 1;
     }
-    //  The smallest of 1, 2, 5 x 10^e that leaves at most max_ticks ticks
+    //  The smallest of 1, 2, 5 x 10^e leaving at most max_ticks ticks;
+    //  if that leaves one, the step before it
     double base = pow (10, floor (log10 (span / max_ticks)));
-    static const double mult [] = { 1, 2, 5, 10 };
-    int n = 0;
+    static const double mult [] = { 1, 2, 5, 10, 20, 50 };
+    double before = 0;
     for (size_t i = 0; i < sizeof mult / sizeof mult [0]; i++) {
         *step = base * mult [i];
-        double first = ceil (lo / *step - 1e-9) * *step;
-        n = 0;
-        for (double t = first; t <= hi + *step * 1e-9 && n <= max_ticks; t += *step)
-            n++;
+        int n = s_ticks_at (lo, hi, *step, ticks, SS_PLOTMATH_MAX_TICKS);
         if (n <= max_ticks) {
-            for (int k = 0; k < n; k++) {
-                ticks [k] = first + k * *step;
-                if (fabs (ticks [k]) < *step * 1e-9)
-                    ticks [k] = 0;
+            if (n < 2 && before > 0) {
+                *step = before;
+                n = s_ticks_at (lo, hi, *step, ticks, SS_PLOTMATH_MAX_TICKS);
             }
             return n;
         }
+        before = *step;
     }
     return 0;
 }

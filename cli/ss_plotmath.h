@@ -39,9 +39,11 @@ void ss_plotmath_marginal (const double *grid, int nq, double cell, int a,
 void ss_plotmath_resample (const double *grid, int nx, int ny, double *out,
                            int ox, int oy);
 
-//  Nice linear ticks (1, 2 or 5 times a power of ten) inside [lo, hi],
-//  at most max_ticks (<= SS_PLOTMATH_MAX_TICKS) of them, into ticks.
-//  Returns how many; *step gets their spacing. lo < hi.
+//  Nice linear ticks (1, 2 or 5 times a power of ten) inside [lo, hi]
+//  into ticks (room for SS_PLOTMATH_MAX_TICKS): at most max_ticks of them
+//  (2 <= max_ticks < SS_PLOTMATH_MAX_TICKS), unless that would leave a
+//  lone tick: then the fewest above one. Returns how many; *step gets
+//  their spacing. An empty or non-finite range gives one tick.
 int ss_plotmath_ticks (double lo, double hi, int max_ticks, double *ticks,
                        double *step);
 

@@ -210,6 +210,7 @@ s_read_records (s_reader_t *r, const ss_fleet_t *fleet, bool with_round,
     }
     if (got < 0 || n == 0) {
         free (recs);
+        r->number = 0;
         return got < 0? -1: s_fail (r, "no rows after the header");
     }
     qsort (recs, n, sizeof *recs, s_record_cmp);

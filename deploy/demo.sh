@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian/Ubuntu machine: install what is missing,
 # build, then run the demo fleet (deploy/fleets/demo.zpl, 50 agents) with
-# live progress, and print the summary and where the run's files are.
+# live progress, print the summary and where the run's files are, and draw
+# the run's pictures (swarmshape plot) and print their paths.
 #
 #   ./deploy/demo.sh              encrypted fleet: coordinator + 50 agentd over CURVE
 #   ./deploy/demo.sh --sim        the same fleet in one process (swarmshape sim)
@@ -35,3 +36,9 @@ print(f"  J (KL to the target): {s['J0']:.4f} -> {s['J']:.4f}")
 print(f"  largest hypergradient component: {s['grad0']:.3g} -> {s['grad']:.3g}")
 PY
 echo "run's files: $out/ (initial.csv positions.csv trace.jsonl summary.json)"
+plot=(./build/cli/swarmshape plot "$out")
+[ -e "$out/fleet.zpl" ] || plot+=(--fleet "$fleet")
+[ -e "$out/frames.csv" ] && plot+=(--frames)
+echo
+echo "pictures (${plot[*]#./build/cli/}):"
+"${plot[@]}" | sed 's/^/  /'

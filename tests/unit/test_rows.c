@@ -1,0 +1,141 @@
+/*  rows: when the coordinator's trace rows are due, with time passed in:
+    complete when no live agent still owes the round (or, for the first row
+    of a restarted trace, when every live agent reported it), the deadline
+    that adapts to the fleet's pace (never shorter than 2 lost_after),
+    late and duplicate reports, full slots forcing the oldest out, rows in
+    round order. */
+
+#include <stdlib.h>
+#include <string.h>
+#include "ss_testutil.h"
+#include "ss_rows.h"
+
+#define MS 1000
+#define N 3
+
+static const double s_x [2] = { 0.5, 0.5 }, s_v [4] = { 0 };
+
+static ss_rows_add_t
+s_add (ss_rows_t *rows, ss_members_t *members, int i, int64_t k, int64_t now)
+{
+    ss_members_heard (members, i, now, k, 0);
+    uint64_t counters [SS_CTR_COUNT] = { 0 };
+    ss_members_report (members, i, k, s_x, counters, SS_CTR_COUNT);
+    return ss_rows_add (rows, i, k, s_x, s_v, s_v, 0.01 * i, now);
+}
+
+static void
+test_complete (void **state)
+{
+    (void) state;
+    double x0 [N * 2] = { 0 };
+    ss_members_t *members = ss_members_new (N, 2, x0, 1000, 5000, 0);
+    ss_rows_t *rows = ss_rows_new (N, 2, 4, 8, 1000);
+    ss_rows_set_written (rows, 0);
+    int64_t wake;
+    bool complete;
+    assert_null (ss_rows_due (rows, members, 0, false, &wake, &complete));
+    assert_int_equal (wake, INT64_MAX);
+    assert_int_equal (s_add (rows, members, 0, 10, 10 * MS), SS_ROWS_ADDED);
+    assert_int_equal (s_add (rows, members, 0, 10, 10 * MS), SS_ROWS_DUPLICATE);
+    assert_int_equal (s_add (rows, members, 1, 10, 11 * MS), SS_ROWS_ADDED);
+    //  Agent 2 owes round 10: the row waits, its deadline is 2 lost_after
+    assert_null (ss_rows_due (rows, members, 12 * MS, false, &wake, &complete));
+    assert_int_equal (wake, 10 * MS + 2000 * MS);
+    //  Agent 2 reports round 20 first (its 10 went to a dead coordinator):
+    //  it owes 10 no longer; complete, but not strictly
+    assert_int_equal (s_add (rows, members, 2, 20, 13 * MS), SS_ROWS_ADDED);
+    ss_row_t *row = ss_rows_due (rows, members, 13 * MS, true, &wake, &complete);
+    assert_null (row);
+    row = ss_rows_due (rows, members, 13 * MS, false, &wake, &complete);
+    assert_non_null (row);
+    assert_true (complete);
+    assert_int_equal (row->round, 10);
+    assert_int_equal (row->count, 2);
+    assert_true (row->step == 0.01);
+    ss_rows_done (rows, row, true);
+    assert_int_equal (ss_rows_written (rows), 10);
+    assert_int_equal (s_add (rows, members, 2, 10, 14 * MS), SS_ROWS_LATE);
+    assert_int_equal (ss_rows_open (rows), 1);
+    ss_rows_destroy (&rows);
+    ss_members_destroy (&members);
+}
+
+static void
+test_deadline_adapts (void **state)
+{
+    (void) state;
+    double x0 [N * 2] = { 0 };
+    ss_members_t *members = ss_members_new (N, 2, x0, 1000, 5000, 0);
+    ss_rows_t *rows = ss_rows_new (N, 2, 4, 8, 1000);
+    ss_rows_set_written (rows, 0);
+    int64_t wake, t = 0;
+    bool complete;
+    assert_int_equal (ss_rows_pace (rows), -1);
+    assert_int_equal (ss_rows_deadline (rows), 2000 * MS);
+    //  A slow fleet: a row every 500 ms
+    for (int64_t k = 10; k <= 60; k += 10, t += 500 * MS) {
+        for (int i = 0; i < N; i++)
+            s_add (rows, members, i, k, t);
+        ss_row_t *row = ss_rows_due (rows, members, t, false, &wake, &complete);
+        assert_non_null (row);
+        ss_rows_done (rows, row, true);
+    }
+    assert_int_equal (ss_rows_pace (rows), 500 * MS);
+    assert_int_equal (ss_rows_deadline (rows), 4000 * MS);      //  8 x 500 ms
+    //  Agent 2 silent but not lost: the row waits exactly the deadline
+    s_add (rows, members, 0, 70, t);
+    s_add (rows, members, 1, 70, t);
+    assert_null (ss_rows_due (rows, members, t + 4000 * MS - 1, false, &wake, &complete));
+    ss_row_t *row = ss_rows_due (rows, members, t + 4000 * MS, false, &wake, &complete);
+    assert_non_null (row);
+    assert_false (complete);
+    ss_rows_destroy (&rows);
+    ss_members_destroy (&members);
+}
+
+static void
+test_full_and_order (void **state)
+{
+    (void) state;
+    double x0 [N * 2] = { 0 };
+    ss_members_t *members = ss_members_new (N, 2, x0, 1000, 5000, 0);
+    ss_rows_t *rows = ss_rows_new (N, 2, 4, 2, 1000);
+    ss_rows_set_written (rows, 0);
+    int64_t wake;
+    bool complete;
+    assert_int_equal (s_add (rows, members, 0, 20, 0), SS_ROWS_ADDED);
+    assert_int_equal (s_add (rows, members, 0, 10, 0), SS_ROWS_ADDED);
+    //  Two slots open: a newer round forces the oldest (10) out
+    assert_int_equal (s_add (rows, members, 0, 30, 0), SS_ROWS_FULL);
+    ss_row_t *row = ss_rows_due (rows, members, 0, false, &wake, &complete);
+    assert_non_null (row);
+    assert_int_equal (row->round, 10);
+    assert_true (row->forced);
+    ss_rows_done (rows, row, true);
+    assert_int_equal (s_add (rows, members, 0, 30, 0), SS_ROWS_ADDED);
+    //  Older than every open slot when full: dropped
+    assert_int_equal (s_add (rows, members, 1, 15, 0), SS_ROWS_FULL);
+    //  A restarted trace starts at the newest round every live agent reported
+    for (int i = 0; i < N; i++)
+        s_add (rows, members, i, 30, 0);
+    assert_int_equal (ss_rows_newest_complete (rows, members), 30);
+    assert_int_equal (ss_rows_drop_before (rows, 30), 1);
+    row = ss_rows_due (rows, members, 0, true, &wake, &complete);
+    assert_non_null (row);
+    assert_int_equal (row->round, 30);
+    assert_int_equal (row->count, N);
+    ss_rows_destroy (&rows);
+    ss_members_destroy (&members);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_complete),
+        cmocka_unit_test (test_deadline_adapts),
+        cmocka_unit_test (test_full_and_order),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -312,6 +312,38 @@ s_log_epoch (ss_agentd_t *self)
         self->epochs_unlogged++;
 }
 
+//  A round ran without some live neighbour's estimate: say which, how long
+//  it was known late, and the grace (rate-limited)
+static void
+s_log_substitution (ss_agentd_t *self, const ss_neighbour_t *nbrs, int n)
+{
+    int64_t mono = zclock_mono ();
+    int c = SS_CTR_SUBSTITUTIONS;
+    if (self->logged [c] && mono - self->logged [c] < S_LOG_MS)
+        return;
+    self->logged [c] = mono;
+    char list [256] = "";
+    size_t used = 0;
+    int64_t now = s_now ();
+    for (int p = 0, j = 0; p < self->n && j < n && used + 48 < sizeof list; p++) {
+        ss_peer_t *peer = ss_peers_peer (self->peers, p);
+        if (peer->weight <= 0)
+            continue;
+        if (!nbrs [j++].theta)
+            used += (size_t) snprintf (list + used, sizeof list - used,
+                                       "%sagent-%d (at round %llu, late %lld ms)",
+                                       used? ", ": "", peer->id,
+                                       (unsigned long long) peer->claim,
+                                       peer->evidence_at >= 0?
+                                       (long long) ((now - peer->evidence_at) / 1000): -1LL);
+    }
+    zsys_warning ("round %llu ran without the estimate of %s: grace %.0f ms, typical round "
+                  "%.2f ms; %llu substitutions so far",
+                  (unsigned long long) ss_peers_round (self->peers), list,
+                  ss_peers_grace_ms (self->peers), ss_peers_typical_ms (self->peers),
+                  (unsigned long long) ss_peers_counters (self->peers) [c]);
+}
+
 //  Run round k (READY): the pending target if due, the inputs from the
 //  rules, the arithmetic, the rules' end of round
 static void
@@ -325,7 +357,10 @@ s_step (ss_agentd_t *self)
     ss_neighbour_t nbrs [S_MAX_PEERS];
     int n;
     int64_t net [SS_MAX_K];
+    uint64_t before = ss_peers_counters (self->peers) [SS_CTR_SUBSTITUTIONS];
     ss_peers_mix (self->peers, nbrs, &n, net);
+    if (ss_peers_counters (self->peers) [SS_CTR_SUBSTITUTIONS] > before)
+        s_log_substitution (self, nbrs, n);
     self->cur.hold = ss_peers_hold (self->peers);
     self->step = ss_round_step (self->problem, &self->cur, nbrs, n, net, &self->next,
                                 self->work);

@@ -3,7 +3,8 @@
 # Uses sudo when not root. Usage: deploy/install-deps.sh [extra packages...]
 set -euo pipefail
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
-          libmsgpack-dev libsodium-dev libcmocka-dev python3 "$@")
+          libmsgpack-dev libsodium-dev libcmocka-dev libopenblas-serial-dev
+          python3 "$@")
 # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces, tc),
 # valgrind, systemd (systemd-analyze verify of the units)
 missing=()

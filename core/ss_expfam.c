@@ -14,11 +14,12 @@
     O(G m^2 / 2)) now dominate (see docs/notes/perf.md).
 
     Cancellation: S - E E^T loses digits where the variance is small next
-    to E[phi]^2. S and E are sums of positive terms, so each is exact to a
-    few ulps of itself, and every Cov entry is exact to a few ulps of
-    sqrt(S_kk S_ll) <= max_g phi^2 <= 1: an absolute error near 1e-15,
-    far below rho (H = Cov + rho I) and the 1e-6 of the finite-difference
-    tests. The dense path below accumulates centred, as the original code.
+    to E[phi]^2. S and E are sums of positive terms, each within about
+    d n_q eps of itself (worst case), so every Cov entry is within
+    4 d n_q eps sqrt(S_kk S_ll) <= 4 d n_q eps (phi <= 1): an absolute error
+    near 1e-14, far below rho (H = Cov + rho I) and the 1e-6 of the
+    finite-difference tests. The dense path below accumulates centred, as
+    the original code.
 
     Dense path (the reference). One evaluation costs a G x K product for
     the logits and E and, with the covariance, a centred G x K^2 / 2
@@ -39,10 +40,14 @@ void dpotrs_ (const char *uplo, const int *n, const int *nrhs, const double *a,
               size_t uplo_len);
 void openblas_set_num_threads (int num_threads);
 
-//  Sizes at and above which BLAS/LAPACK beat the hand-written loops on the
-//  machines measured (tests/bench/bench_round, docs/notes/perf.md)
-#define SS_BLAS_TENSOR_MIN_K    100000
-#define SS_BLAS_CHOL_MIN_K      100000
+//  Sizes at and above which BLAS/LAPACK beat the hand-written loops, as
+//  measured by tests/bench/bench_round (docs/notes/perf.md): dgemm from the
+//  first second-moment product of ~2000 multiply-adds on (d = 1, m = 5,
+//  n_q = 32 is 480 and runs faster by hand; d = 2, m = 3, n_q = 32 is 6144
+//  and runs 2x faster with dgemm); dpotrf from K = 49 on (1.5 us against
+//  1.2 us by hand at K = 25, 34 us against 91 us at K = 125)
+#define SS_BLAS_TENSOR_MIN_WORK 2000
+#define SS_BLAS_CHOL_MIN_K      40
 
 static void
 s_grid_point (int index, int per_axis, int d, double lo, double hi,
@@ -132,7 +137,8 @@ ss_problem_new (const ss_model_t *model, const ss_mixture_t *target)
     //  BLAS inside an agent runs on the calling thread only: one process
     //  per agent already uses the cores, and the sums stay in one order
     openblas_set_num_threads (1);
-    ss_problem_set_blas (self, K >= SS_BLAS_TENSOR_MIN_K, K >= SS_BLAS_CHOL_MIN_K);
+    ss_problem_set_blas (self, (double) G * self->mp >= SS_BLAS_TENSOR_MIN_WORK,
+                         K >= SS_BLAS_CHOL_MIN_K);
     if (ss_problem_set_target (self, target)) {
         ss_problem_destroy (&self);
         return NULL;

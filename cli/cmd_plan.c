@@ -627,7 +627,7 @@ ss_cmd_plan (int argc, char **argv)
                  "directory of letters, digits and . _ / -\n", plan.prefix);
         return 2;
     }
-    ss_fleet_t *fleet = ss_cli_load (&args);
+    ss_fleet_t *fleet = ss_cli_load_ports (&args);
     if (!fleet)
         return 2;
     plan.fleet = fleet;

@@ -5,6 +5,10 @@
     LAPACK at each size (which the problem's defaults follow).
     Prints figures; asserts nothing.
     Usage: bench_round [seconds per measurement] [d m nq]
+           bench_round --rounds N d m nq dense|tensor
+    The second form runs exactly N rounds of one path and prints nothing:
+    tests/bench/callgrind_round.sh counts its instructions per round, a
+    figure that holds on a loaded machine.
 */
 
 #include <stdio.h>
@@ -106,6 +110,20 @@ s_problem (int d, int m, int nq)
 int
 main (int argc, char **argv)
 {
+    if (argc == 7 && !strcmp (argv [1], "--rounds")) {
+        ss_problem_t *P = s_problem (atoi (argv [3]), atoi (argv [4]), atoi (argv [5]));
+        ss_work_t *w = P? ss_work_new (P): NULL;
+        if (!w || ss_problem_set_path (P, strcmp (argv [6], "dense")? SS_PATH_TENSOR: SS_PATH_DENSE))
+            return 1;
+        s_agent_t a;
+        s_agent_init (P, &a);
+        for (long r = atol (argv [2]); r > 0; r--)
+            ss_round_step (P, &a.self, a.nbrs, 4, &a.next, w);
+        free (a.buf);
+        ss_work_destroy (&w);
+        ss_problem_destroy (&P);
+        return 0;
+    }
     double budget = argc > 1? atof (argv [1]): 0.3;
     int cases [][3] = {
         { 1, 5, 32 }, { 2, 3, 32 }, { 2, 5, 16 }, { 2, 5, 32 }, { 2, 5, 64 },

@@ -19,11 +19,13 @@
 #include "ss_footprint.h"
 #include "ss_round.h"
 
+//  CPU time of this process: on a shared, loaded machine it counts only the
+//  time this process ran, which wall-clock time does not
 static double
 s_now (void)
 {
     struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -136,7 +138,7 @@ main (int argc, char **argv)
         cases [0][2] = atoi (argv [4]);
         n_cases = 1;
     }
-    printf ("one agent round, arithmetic only, %.2f s per measurement\n\n", budget);
+    printf ("one agent round, arithmetic only, %.2f s of CPU time per measurement\n\n", budget);
     printf ("dense path (the original) against the tensor path (default BLAS choice), us per round\n");
     printf ("%2s %3s %3s %5s %6s  %10s %10s %8s |  tensor path, share of the round:\n",
             "d", "m", "nq", "K", "G", "dense", "tensor", "speed-up");

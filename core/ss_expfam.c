@@ -485,24 +485,38 @@ ss_expfam_kl (const ss_problem_t *self, const double *theta,
     return self->q_entropy_term - dot + w->A;
 }
 
+//  a . b over n terms in 4 interleaved partial sums, added in one fixed
+//  order: the latency of one long chain of additions was most of the
+//  Cholesky's time at K = 25
+static inline double
+s_dot (const double *a, const double *b, int n)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += a [k] * b [k];
+        s1 += a [k + 1] * b [k + 1];
+        s2 += a [k + 2] * b [k + 2];
+        s3 += a [k + 3] * b [k + 3];
+    }
+    for (; k < n; k++)
+        s0 += a [k] * b [k];
+    return (s0 + s1) + (s2 + s3);
+}
+
 int
 ss_chol_factor (double *a, int n)
 {
     for (int j = 0; j < n; j++) {
         double *rj = a + (size_t) j * n;
-        double diag = rj [j];
-        for (int k = 0; k < j; k++)
-            diag -= rj [k] * rj [k];
+        double diag = rj [j] - s_dot (rj, rj, j);
         if (!(diag > 0) || !isfinite (diag))
             return -1;
         diag = sqrt (diag);
         rj [j] = diag;
         for (int i = j + 1; i < n; i++) {
             double *ri = a + (size_t) i * n;
-            double v = ri [j];
-            for (int k = 0; k < j; k++)
-                v -= ri [k] * rj [k];
-            ri [j] = v / diag;
+            ri [j] = (ri [j] - s_dot (ri, rj, j)) / diag;
         }
     }
     return 0;
@@ -511,19 +525,17 @@ ss_chol_factor (double *a, int n)
 void
 ss_chol_solve (const double *l, int n, double *b)
 {
-    //  L y = b, then L^T x = y
+    //  L y = b by rows, then L^T x = y by rows of L (each x_i, once known,
+    //  is taken out of the equations above it)
     for (int i = 0; i < n; i++) {
         const double *ri = l + (size_t) i * n;
-        double v = b [i];
-        for (int k = 0; k < i; k++)
-            v -= ri [k] * b [k];
-        b [i] = v / ri [i];
+        b [i] = (b [i] - s_dot (ri, b, i)) / ri [i];
     }
     for (int i = n - 1; i >= 0; i--) {
-        double v = b [i];
-        for (int k = i + 1; k < n; k++)
-            v -= l [(size_t) k * n + i] * b [k];
-        b [i] = v / l [(size_t) i * n + i];
+        const double *ri = l + (size_t) i * n;
+        double x = b [i] /= ri [i];
+        for (int k = 0; k < i; k++)
+            b [k] -= ri [k] * x;
     }
 }
 

@@ -95,11 +95,12 @@ s_softmax_avx2 (const double *x, double *y, int n, double *top_p)
 //  Sizes at and above which BLAS/LAPACK beat the hand-written loops, as
 //  measured by tests/bench/bench_round (docs/notes/perf.md): dgemm from the
 //  first second-moment product of ~2000 multiply-adds on (d = 1, m = 5,
-//  n_q = 32 is 480 and runs faster by hand; d = 2, m = 3, n_q = 32 is 6144
-//  and runs 2x faster with dgemm); dpotrf from K = 49 on (1.5 us against
-//  1.2 us by hand at K = 25, 34 us against 91 us at K = 125)
+//  n_q = 32 is 480 and runs as fast by hand; d = 2, m = 3, n_q = 32 is
+//  6144 and runs 2.6x faster with dgemm); dpotrf from K = 60 on (by hand
+//  1.2 us against 1.6 us at K = 25, 4.9 against 5.5 at K = 49; with LAPACK
+//  8.1 against 9.0 us at K = 64, 36 against 56 us at K = 125)
 #define SS_BLAS_TENSOR_MIN_WORK 2000
-#define SS_BLAS_CHOL_MIN_K      40
+#define SS_BLAS_CHOL_MIN_K      60
 
 static void
 s_grid_point (int index, int per_axis, int d, double lo, double hi,

@@ -3,8 +3,10 @@
 # Uses sudo when not root. Usage: deploy/install-deps.sh [extra packages...]
 set -euo pipefail
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
-          libmsgpack-dev libsodium-dev libcmocka-dev python3
+          libmsgpack-dev libsodium-dev libcmocka-dev libopenblas-serial-dev python3
           libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core "$@")
+# the core: OpenBLAS (serial: one thread inside each agent) for dgemm and
+# LAPACK's dpotrf/dpotrs where they beat the hand-written loops
 # swarmshape plot: cairo (PNG, SVG), fontconfig and DejaVu (its text),
 # jansson (reads trace.jsonl); ffmpeg, when installed, makes --frames' replay
 # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces, tc),

@@ -8,7 +8,8 @@
       `_into` encoder refuses a buffer one byte short without writing past
       it, the frame decodes (typed and tagged) to the same message, and
       re-encoding that gives the same bytes again;
-    - the agreement of ss_msg_decode with every typed decoder on any frame.
+    - the agreement of ss_msg_decode and ss_header_decode with every typed
+      decoder on any frame.
 
     The checks return NULL, or a static sentence saying what failed.
 */
@@ -23,6 +24,7 @@
 #include "ss_proto.h"
 
 #define SS_TEST_N_TYPES 5
+#define SS_TEST_GUARD   64      //  bytes checked past an `_into` capacity
 
 //  A decoder's code is 0 or one of its errors (never ENOMEM)
 static inline bool
@@ -169,12 +171,39 @@ ss_test_encode_into (uint32_t type, const ss_msg_t *msg, uint8_t *buf,
 //  --------------------------------------------------------------------------
 //  The checks
 
-//  Does ss_msg_decode agree with the typed decoder of `type`, which
-//  returned rc and *msg on this frame? Where the header fails, all three
-//  (header, tagged, typed) fail with its code; where the header names
-//  another type, the typed decoder says EMSGTYPE and the tagged one agrees
-//  with that type's decoder; else both return the same code and, on
-//  success, the same message.
+//  Does the typed decoder of `type`, which returned rc and *msg on a
+//  frame, agree with the header decoder (hrc, *hdr) and the tagged decoder
+//  (trc, *tagged) on the same frame? Where the header fails, all three fail
+//  with its code; where it names another type, the typed decoder says
+//  EMSGTYPE; else typed and tagged return the same code and, on success,
+//  the same message, whose header is the header decoder's.
+static inline const char *
+ss_test_typed_agrees (uint32_t type, int rc, const ss_msg_t *msg,
+                      int hrc, const ss_header_t *hdr,
+                      int trc, const ss_msg_t *tagged)
+{
+    if (!ss_test_valid_code (rc) || !ss_test_valid_code (hrc)
+    ||  !ss_test_valid_code (trc))
+        return "a decoder returned an invalid code";
+    if (hrc != 0)
+        return rc == hrc && trc == hrc? NULL
+             : "header failed, the typed or tagged decoder said otherwise";
+    if (trc == 0 && (tagged->hdr.type != hdr->type
+                 ||  !ss_test_header_eq (hdr, &tagged->hdr)))
+        return "header decoder and tagged decoder read different headers";
+    if (hdr->type != type)
+        return rc == SS_PROTO_EMSGTYPE? NULL
+             : "typed decoder took a frame of another type";
+    if (trc != rc)
+        return "tagged and typed decoders returned different codes";
+    if (rc == 0 && !ss_test_msg_eq (type, tagged, msg))
+        return "tagged decoder's message differs from the typed one";
+    return NULL;
+}
+
+//  The same, decoding the frame with the header and tagged decoders here;
+//  where the frame is of another type, the tagged decoder must also agree
+//  with that type's decoder
 static inline const char *
 ss_test_msg_agrees (uint32_t type, const uint8_t *data, size_t size,
                     int rc, const ss_msg_t *msg)
@@ -183,28 +212,12 @@ ss_test_msg_agrees (uint32_t type, const uint8_t *data, size_t size,
     ss_header_t hdr;
     int hrc = ss_header_decode (data, size, &hdr);
     int trc = ss_msg_decode (data, size, &tagged);
-    if (!ss_test_valid_code (hrc) || !ss_test_valid_code (trc))
-        return "header or tagged decoder returned an invalid code";
-    if (hrc != 0)
-        return rc == hrc && trc == hrc? NULL
-             : "header failed, the typed or tagged decoder said otherwise";
-    if (trc == 0 && !ss_test_header_eq (&hdr, &tagged.hdr))
-        return "header decoder and tagged decoder read different headers";
-    if (hdr.type != type) {
-        if (rc != SS_PROTO_EMSGTYPE)
-            return "typed decoder took a frame of another type";
-        if (ss_test_decode (hdr.type, data, size, &other) != trc)
-            return "tagged decoder disagrees with the frame type's decoder";
-        if (trc == 0 && (tagged.hdr.type != hdr.type
-                     ||  !ss_test_msg_eq (hdr.type, &tagged, &other)))
-            return "tagged decoder's message differs from the typed one";
-        return NULL;
+    const char *why = ss_test_typed_agrees (type, rc, msg, hrc, &hdr, trc, &tagged);
+    if (!why && hrc == 0 && hdr.type != type) {
+        int orc = ss_test_decode (hdr.type, data, size, &other);
+        why = ss_test_typed_agrees (hdr.type, orc, &other, hrc, &hdr, trc, &tagged);
     }
-    if (trc != rc)
-        return "tagged and typed decoders returned different codes";
-    if (rc == 0 && (tagged.hdr.type != type || !ss_test_msg_eq (type, &tagged, msg)))
-        return "tagged decoder's message differs from the typed one";
-    return NULL;
+    return why;
 }
 
 //  Encode msg as `type` both ways, check the `_into` encoder's capacity
@@ -214,7 +227,7 @@ ss_test_msg_agrees (uint32_t type, const uint8_t *data, size_t size,
 static inline const char *
 ss_test_round_trip (uint32_t type, const ss_msg_t *msg, size_t *size_out)
 {
-    static uint8_t buf [SS_PROTO_MAX_FRAME + 64];
+    static uint8_t buf [SS_PROTO_MAX_FRAME + SS_TEST_GUARD];
     static uint8_t again [SS_PROTO_MAX_FRAME];
     static ss_msg_t out;
     uint8_t *data = NULL;
@@ -222,21 +235,21 @@ ss_test_round_trip (uint32_t type, const ss_msg_t *msg, size_t *size_out)
     const char *why = NULL;
     if (ss_test_encode (type, msg, &data, &size) != 0)
         return "encoder refused the message";
-    if (size > SS_PROTO_MAX_FRAME)
-        why = "frame larger than SS_PROTO_MAX_FRAME";
+    if (size == 0 || size > SS_PROTO_MAX_FRAME)
+        why = "frame empty or larger than SS_PROTO_MAX_FRAME";
     else
     if (ss_test_encode_into (type, msg, buf, size, &size_into) != 0
     ||  size_into != size || memcmp (buf, data, size) != 0)
         why = "_into encoder into exactly the frame's size differs";
     else {
         //  One byte short: ENOMEM, and nothing written from buf [cap] on
-        memset (buf, 0xa5, sizeof buf);
-        size_t untouched = 12345;
-        if (size == 0
-        ||  ss_test_encode_into (type, msg, buf, size - 1, &untouched)
-            != SS_PROTO_ENOMEM || untouched != 12345)
+        //  (a guard of SS_TEST_GUARD bytes: the frame would end at cap + 1)
+        size_t cap = size - 1, untouched = 12345;
+        memset (buf + cap, 0xa5, SS_TEST_GUARD);
+        if (ss_test_encode_into (type, msg, buf, cap, &untouched) != SS_PROTO_ENOMEM
+        ||  untouched != 12345)
             why = "_into encoder into one byte less did not say ENOMEM";
-        for (size_t i = size - 1; !why && i < sizeof buf; i++)
+        for (size_t i = cap; !why && i < cap + SS_TEST_GUARD; i++)
             if (buf [i] != 0xa5)
                 why = "_into encoder wrote past its capacity";
     }

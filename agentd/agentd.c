@@ -56,6 +56,7 @@
 #include "ss_version.h"
 #include "ss_fleet.h"
 #include "ss_keys.h"
+#include "ss_notify.h"
 #include "ss_proto.h"
 #include "ss_counters.h"
 #include "ss_round.h"
@@ -1402,6 +1403,7 @@ main (int argc, char **argv)
         if (insecure)
             zsys_warning ("--insecure: no encryption, no authentication");
         s_wait_coordinator (self);
+        ss_notify_ready ();    //  links up: systemctl start returns (Type=notify)
         self->started = zclock_mono ();
         for (int p = 0; p < self->n_peers; p++) {
             self->peers [p].live = true;

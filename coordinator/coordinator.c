@@ -42,6 +42,7 @@
 #include "ss_counters.h"
 #include "ss_fleet.h"
 #include "ss_keys.h"
+#include "ss_notify.h"
 #include "ss_runlog.h"
 #include "ss_sim.h"
 #include "ss_footprint.h"
@@ -1394,6 +1395,7 @@ main (int argc, char **argv)
         fprintf (stderr, "coordinator: fleet %s, %d agents, listening on %s%s\n",
                  self->fleet->name, self->n, self->fleet->coordinator,
                  insecure? " (insecure)": " (CURVE)");
+    ss_notify_ready ();        //  bound: systemctl start returns (Type=notify)
     zpoller_t *poller = zpoller_new (self->router, NULL);
     zpoller_set_nonstop (poller, true);
     int seen_signals = 0;

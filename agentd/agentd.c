@@ -1333,6 +1333,8 @@ main (int argc, char **argv)
     }
     char err [1024];
     ss_fleet_t *fleet = ss_fleet_load (fleet_path, sets, n_sets, err, sizeof (err));
+    if (fleet && ss_fleet_check_ports (fleet, err, sizeof (err)))
+        ss_fleet_destroy (&fleet);
     if (!fleet) {
         fprintf (stderr, "agentd: %s\n", err);
         return 2;

@@ -152,7 +152,7 @@ ss_cmd_launch (int argc, char **argv)
         fprintf (stderr, "swarmshape launch: missing --out DIR\n");
         return 2;
     }
-    ss_fleet_t *fleet = ss_cli_load (&args);
+    ss_fleet_t *fleet = ss_cli_load_ports (&args);
     if (!fleet)
         return 2;
     char err [8192];

@@ -4,8 +4,9 @@
     and the host of the coordinator endpoint). An operator copies DIR/HOST to
     HOST and runs its install.sh there. A bundle holds:
 
-        fleet.zpl       the fleet file, --set overrides applied, with
-                        `security/keys = keys` (and `agents/file =
+        fleet.zpl       the fleet as loaded, --set overrides applied, every
+                        key with its value and documentation (ss_fleet_write),
+                        with `security/keys = keys` (and `agents/file =
                         initial.csv` when init = file), so that it reads the
                         same next to the bundle's keys/ as in PREFIX
         initial.csv     only with init = file: the initial positions
@@ -42,6 +43,7 @@
 #include <unistd.h>
 #include <czmq.h>
 #include "ss_cli.h"
+#include "ss_file.h"
 #include "ss_keys.h"
 #include "ss_runlog.h"
 
@@ -200,42 +202,33 @@ s_remove_one (const char *path, const struct stat *st, int flag, struct FTW *ftw
     return remove (path);
 }
 
-//  Copy src to a new file dst with exactly mode; 0 or 1 after a line
+//  Copy src to dst, written atomically with exactly mode; 0 or 1 after a line
 static int
 s_copy (const char *src, const char *dst, mode_t mode)
 {
-    int in = open (src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) {
+    FILE *in = fopen (src, "rb");
+    if (!in) {
         fprintf (stderr, "swarmshape plan: %s: cannot read: %s\n", src, strerror (errno));
         return 1;
     }
-    int out = open (dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (out < 0 || fchmod (out, mode)) {
+    ss_file_t *out = ss_file_new (dst, (int) mode);
+    if (!out) {
         fprintf (stderr, "swarmshape plan: %s: cannot write: %s\n", dst, strerror (errno));
-        close (in);
-        if (out >= 0)
-            close (out);
+        fclose (in);
         return 1;
     }
     char buf [65536];
-    ssize_t got;
+    size_t got;
     int rc = 0;
-    while ((got = read (in, buf, sizeof buf)) > 0)
-        for (ssize_t done = 0; done < got; ) {
-            ssize_t put = write (out, buf + done, (size_t) (got - done));
-            if (put < 0) {
-                if (errno == EINTR)
-                    continue;
-                rc = -1;
-                break;
-            }
-            done += put;
-        }
-    if (got < 0)
+    while (rc == 0 && (got = fread (buf, 1, sizeof buf, in)) > 0)
+        if (fwrite (buf, 1, got, ss_file_stream (out)) != got)
+            rc = -1;
+    if (ferror (in))
         rc = -1;
-    if (close (out))
-        rc = -1;
-    close (in);
+    fclose (in);
+    if (rc == 0)
+        rc = ss_file_commit (&out);
+    ss_file_destroy (&out);
     if (rc) {
         fprintf (stderr, "swarmshape plan: %s: cannot copy to %s: %s\n",
                  src, dst, strerror (errno));
@@ -244,28 +237,20 @@ s_copy (const char *src, const char *dst, mode_t mode)
     return 0;
 }
 
-//  Open a new file for writing with exactly mode
-static FILE *
+//  Begin a file written atomically with exactly mode
+static ss_file_t *
 s_create (const char *path, mode_t mode)
 {
-    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0 || fchmod (fd, mode)) {
-        fprintf (stderr, "swarmshape plan: %s: cannot write: %s\n", path, strerror (errno));
-        if (fd >= 0)
-            close (fd);
-        return NULL;
-    }
-    FILE *file = fdopen (fd, "w");
+    ss_file_t *file = ss_file_new (path, (int) mode);
     if (!file)
-        close (fd);
+        fprintf (stderr, "swarmshape plan: %s: cannot write: %s\n", path, strerror (errno));
     return file;
 }
 
 static int
-s_close (FILE *file, const char *path)
+s_close (ss_file_t **file_p, const char *path)
 {
-    bool bad = ferror (file) != 0;
-    if (fclose (file) || bad) {
+    if (ss_file_commit (file_p)) {
         fprintf (stderr, "swarmshape plan: %s: cannot write: %s\n", path, strerror (errno));
         return 1;
     }
@@ -275,86 +260,71 @@ s_close (FILE *file, const char *path)
 //  --------------------------------------------------------------------------
 //  One bundle
 
-//  Write a ZPL tree as a person would: sections without "= value",
-//  plain words unquoted (zconfig_save quotes everything and gives every
-//  section an empty value)
-static void
-s_save (zconfig_t *item, FILE *file, int depth)
-{
-    for (; item; item = zconfig_next (item)) {
-        const char *value = zconfig_value (item);
-        fprintf (file, "%*s%s", 4 * depth, "", zconfig_name (item));
-        if (value && (*value || !zconfig_child (item))) {
-            bool plain = *value != 0;
-            for (const char *c = value; plain && *c; c++)
-                plain = isalnum ((unsigned char) *c) || strchr ("._:/+-*@,", *c);
-            if (plain)
-                fprintf (file, " = %s", value);
-            else
-                fprintf (file, strchr (value, '"')? " = '%s'": " = \"%s\"", value);
-        }
-        fprintf (file, "\n");
-        s_save (zconfig_child (item), file, depth + 1);
-    }
-}
-
-//  The fleet file as the hosts read it: the planned tree, overrides
-//  applied, paths relative to the bundle
-static int
-s_write_fleet (s_plan_t *self, const char *dir)
+//  The fleet planned as the bundle holds it: its key directory and
+//  initial.csv are the bundle's, and every other path under the fleet
+//  file's folder moves with it (so it reads the same next to the bundle's
+//  keys/ as in PREFIX). NULL after a line.
+static ss_fleet_t *
+s_bundle_fleet (s_plan_t *self, const char *dir)
 {
     const ss_fleet_t *fleet = self->fleet;
-    char path [PATH_MAX + 32];
-    snprintf (path, sizeof path, "%s/fleet.zpl", dir);
-    //  The file was read by ss_fleet_load already: it exists and parses
-    zconfig_t *root = zconfig_load (fleet->path);
-    zconfig_t *section = root? zconfig_locate (root, "fleet"): NULL;
-    if (!section) {
-        fprintf (stderr, "swarmshape plan: %s: cannot read file\n", fleet->path);
-        zconfig_destroy (&root);
-        return 1;
+    ss_fleet_t *copy = malloc (sizeof (ss_fleet_t));
+    if (!copy) {
+        fprintf (stderr, "swarmshape plan: out of memory\n");
+        return NULL;
     }
-    //  The same override rule as ss_fleet_load
-    for (int s = 0; s < self->args->n_sets; s++) {
-        const char *set = self->args->sets [s];
-        const char *equal = strchr (set, '=');
-        char *key = strndup (set, (size_t) (equal - set));
-        if (!key) {
-            zconfig_destroy (&root);
-            return 1;
+    *copy = *fleet;             //  shares agents and edges: read only
+    int n;
+    const ss_fleet_key_t *keys = ss_fleet_keys (&n);
+    size_t len = strlen (fleet->dir);
+    for (int k = 0; k < n; k++) {
+        if (keys [k].type != SS_FLEET_PATH || keys [k].offset == SIZE_MAX)
+            continue;
+        const char *from = (const char *) fleet + keys [k].offset;
+        char *to = (char *) copy + keys [k].offset;
+        int written = 0;
+        if (strncmp (from, fleet->dir, len) == 0 && from [len] == '/')
+            written = snprintf (to, keys [k].size, "%s%s", dir, from + len);
+        else
+        if (from [0] != '/' && *from && streq (fleet->dir, "."))
+            written = snprintf (to, keys [k].size, "%s/%s", dir, from);
+        if (written < 0 || (size_t) written >= keys [k].size) {
+            fprintf (stderr, "swarmshape plan: %s: fleet/%s: path too long in "
+                     "the bundle\n", fleet->path, keys [k].path);
+            free (copy);
+            return NULL;
         }
-        const char *relative = key;
-        if (*relative == '/')
-            relative++;
-        if (strncmp (relative, "fleet/", 6) == 0)
-            relative += 6;
-        zconfig_put (section, relative, equal + 1);
-        free (key);
     }
-    zconfig_put (section, "security/keys", "keys");
-    if (fleet->init == SS_INIT_FILE)
-        zconfig_put (section, "agents/file", "initial.csv");
+    if (snprintf (copy->keys, sizeof copy->keys, "%s/keys", dir)
+            >= (int) sizeof copy->keys
+    ||  (fleet->init == SS_INIT_FILE
+         && snprintf (copy->init_file, sizeof copy->init_file, "%s/initial.csv", dir)
+            >= (int) sizeof copy->init_file)) {
+        fprintf (stderr, "swarmshape plan: %s: path too long\n", dir);
+        free (copy);
+        return NULL;
+    }
+    return copy;
+}
 
-    FILE *file = s_create (path, 0644);
-    if (!file) {
-        zconfig_destroy (&root);
+//  The fleet file as the hosts read it (ss_fleet_write: every key with
+//  its value and documentation)
+static int
+s_write_fleet (const ss_fleet_t *bundle, const char *dir)
+{
+    char path [PATH_MAX + 32], err [1024];
+    snprintf (path, sizeof path, "%s/fleet.zpl", dir);
+    if (ss_fleet_write (bundle, path, err, sizeof err)) {
+        fprintf (stderr, "swarmshape plan: %s\n", err);
         return 1;
     }
-    fprintf (file,
-        "#   Fleet %s, planned by `swarmshape plan` from %s.\n"
-        "#   Every host of the fleet gets this same file: edit the original and\n"
-        "#   plan again rather than this copy.\n",
-        fleet->name, fleet->path);
-    s_save (zconfig_child (root), file, 0);
-    zconfig_destroy (&root);
-    return s_close (file, path);
+    return 0;
 }
 
 //  Read the bundle's fleet file back: it must be the fleet planned
 static int
-s_check_fleet (s_plan_t *self, const char *dir)
+s_check_fleet (s_plan_t *self, const ss_fleet_t *bundle, const char *dir)
 {
-    const ss_fleet_t *want = self->fleet;
     char path [PATH_MAX + 32], err [1024];
     snprintf (path, sizeof path, "%s/fleet.zpl", dir);
     ss_fleet_t *got = ss_fleet_load (path, NULL, 0, err, sizeof err);
@@ -362,24 +332,13 @@ s_check_fleet (s_plan_t *self, const char *dir)
         fprintf (stderr, "swarmshape plan: the bundle's fleet file does not load: %s\n", err);
         return 1;
     }
-    bool same = ss_fleet_id (got) == ss_fleet_id (want)
-        && got->count == want->count && got->rounds == want->rounds
-        && got->seed == want->seed && got->report_every == want->report_every
-        && got->curve == want->curve && streq (got->coordinator, want->coordinator)
-        && got->graph_kind == want->graph_kind && got->n_edges == want->n_edges
-        && got->target.count == want->target.count;
-    for (int c = 0; same && c < want->target.count; c++)
-        same = memcmp (&got->target.comp [c], &want->target.comp [c],
-                       sizeof want->target.comp [c]) == 0;
-    for (int i = 0; same && i < want->count; i++)
-        same = streq (got->agents [i].host, want->agents [i].host)
-            && got->agents [i].port == want->agents [i].port
-            && memcmp (got->agents [i].x0, want->agents [i].x0,
-                       sizeof want->agents [i].x0) == 0;
+    const char *diff = ss_fleet_diff (got, bundle);
+    if (!diff && ss_fleet_id (got) != ss_fleet_id (self->fleet))
+        diff = "the fleet id";
     ss_fleet_destroy (&got);
-    if (!same) {
+    if (diff) {
         fprintf (stderr, "swarmshape plan: %s: differs from the fleet planned "
-                 "(%s with the --set overrides)\n", path, want->path);
+                 "(%s with the --set overrides) at %s\n", path, self->fleet->path, diff);
         return 1;
     }
     return 0;
@@ -417,15 +376,16 @@ s_write_units (s_plan_t *self, const s_host_t *host, const char *dir)
 {
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/units.txt", dir);
-    FILE *file = s_create (path, 0644);
-    if (!file)
+    ss_file_t *out = s_create (path, 0644);
+    if (!out)
         return 1;
+    FILE *file = ss_file_stream (out);
     if (host->coordinator)
         fprintf (file, "coordinator.service\n");
     for (int i = 0; i < self->fleet->count; i++)
         if (streq (self->fleet->agents [i].host, host->name))
             fprintf (file, "agentd@%d.service\n", i);
-    return s_close (file, path);
+    return s_close (&out, path);
 }
 
 static int
@@ -433,9 +393,10 @@ s_write_install (s_plan_t *self, const s_host_t *host, const char *dir)
 {
     char path [PATH_MAX + 32];
     snprintf (path, sizeof path, "%s/install.sh", dir);
-    FILE *file = s_create (path, 0755);
-    if (!file)
+    ss_file_t *out = s_create (path, 0755);
+    if (!out)
         return 1;
+    FILE *file = ss_file_stream (out);
     fprintf (file,
 "#!/bin/bash\n"
 "# install.sh: the swarmshape bundle of host %s (fleet %s, %d of its agents%s).\n"
@@ -538,7 +499,7 @@ s_write_install (s_plan_t *self, const s_host_t *host, const char *dir)
         host->coordinator? " and the coordinator": "",
         self->prefix, self->prefix, host->coordinator? "true": "false",
         host->name, host->coordinator? " -u coordinator": "");
-    return s_close (file, path);
+    return s_close (&out, path);
 }
 
 //  "0-2,5,7-9": the ids of host's agents
@@ -599,14 +560,15 @@ s_write_bundle (s_plan_t *self, const s_host_t *host)
         fprintf (stderr, "swarmshape plan: %s: cannot create: %s\n", dir, strerror (errno));
         return 1;
     }
-    int rc = s_write_fleet (self, dir);
-    if (rc == 0 && self->fleet->init == SS_INIT_FILE) {
-        char csv [PATH_MAX + 32];
-        snprintf (csv, sizeof csv, "%s/initial.csv", dir);
-        rc = s_copy (self->fleet->init_file, csv, 0644);
-    }
+    ss_fleet_t *bundle = s_bundle_fleet (self, dir);
+    int rc = bundle? 0: 1;
+    if (rc == 0 && self->fleet->init == SS_INIT_FILE)
+        rc = s_copy (self->fleet->init_file, bundle->init_file, 0644);
     if (rc == 0)
-        rc = s_check_fleet (self, dir);
+        rc = s_write_fleet (bundle, dir);
+    if (rc == 0)
+        rc = s_check_fleet (self, bundle, dir);
+    free (bundle);
     if (rc == 0)
         rc = s_write_keys (self, host, dir);
     if (rc == 0)
@@ -641,7 +603,7 @@ ss_cmd_plan (int argc, char **argv)
                  "directory of letters, digits and . _ / -\n", plan.prefix);
         return 2;
     }
-    ss_fleet_t *fleet = ss_cli_load (&args);
+    ss_fleet_t *fleet = ss_cli_load_ports (&args);
     if (!fleet)
         return 2;
     plan.fleet = fleet;

@@ -124,6 +124,18 @@ ss_cli_load (const ss_cli_args_t *args)
     return fleet;
 }
 
+ss_fleet_t *
+ss_cli_load_ports (const ss_cli_args_t *args)
+{
+    ss_fleet_t *fleet = ss_cli_load (args);
+    char err [1024];
+    if (fleet && ss_fleet_check_ports (fleet, err, sizeof err)) {
+        fprintf (stderr, "swarmshape: %s\n", err);
+        ss_fleet_destroy (&fleet);
+    }
+    return fleet;
+}
+
 zsock_t *
 ss_cli_operator_socket (const char *command, const ss_fleet_t *fleet,
                         bool insecure, char *endpoint, size_t endpoint_size,

@@ -37,6 +37,10 @@ int ss_cli_parse (const char *command, int argc, char **argv,
 //  Load positional[0] with the --set overrides; NULL after printing one line
 ss_fleet_t *ss_cli_load (const ss_cli_args_t *args);
 
+//  The same, then the agents' ports checked (ss_fleet_check_ports), for a
+//  command that opens sockets or plans them; NULL after printing one line
+ss_fleet_t *ss_cli_load_ports (const ss_cli_args_t *args);
+
 //  The operator's link to the running coordinator: a DEALER connected to
 //  the fleet's coordinator endpoint ("*" reached on the loopback), a CURVE
 //  client holding the coordinator certificate unless insecure. The endpoint

@@ -1371,6 +1371,8 @@ main (int argc, char **argv)
     self->fresh = fresh;
     self->start = s_now ();
     self->fleet = ss_fleet_load (fleet_path, sets, n_sets, err, sizeof err);
+    if (self->fleet && ss_fleet_check_ports (self->fleet, err, sizeof err))
+        ss_fleet_destroy (&self->fleet);
     free (sets);
     if (!self->fleet) {
         fprintf (stderr, "coordinator: %s\n", err);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "ss_checkpoint.h"
+#include "ss_file.h"
 
 #define MAGIC_SIZE 8
 
@@ -287,52 +288,6 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
 //  --------------------------------------------------------------------------
 //  Files
 
-//  Fsync the directory holding path, so a rename in it is durable
-static int
-s_sync_dir (const char *path)
-{
-    char dir [PATH_MAX];
-    const char *slash = strrchr (path, '/');
-    if (!slash)
-        strcpy (dir, ".");
-    else
-    if (slash == path)
-        strcpy (dir, "/");
-    else {
-        size_t n = (size_t) (slash - path);
-        if (n >= sizeof dir) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        memcpy (dir, path, n);
-        dir [n] = 0;
-    }
-    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync (fd);
-    int saved = errno;
-    close (fd);
-    errno = saved;
-    return rc;
-}
-
-static int
-s_write_all (int fd, const uint8_t *data, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = write (fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        size -= (size_t) n;
-    }
-    return 0;
-}
-
 int
 ss_checkpoint_write (const char *path, const ss_checkpoint_t *cp)
 {
@@ -344,33 +299,7 @@ ss_checkpoint_write (const char *path, const ss_checkpoint_t *cp)
     long length = ss_checkpoint_encode (cp, buf, sizeof buf);
     if (length < 0)
         return -1;
-    char tmp [PATH_MAX];
-    if (snprintf (tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    //  A .tmp left by a crash is stale; start from a new file, and never
-    //  write through whatever else might sit at that name
-    if (unlink (tmp) != 0 && errno != ENOENT)
-        return -1;
-    int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return -1;
-    if (s_write_all (fd, buf, (size_t) length) != 0 || fsync (fd) != 0) {
-        int saved = errno;
-        close (fd);
-        unlink (tmp);
-        errno = saved;
-        return -1;
-    }
-    if (close (fd) != 0 || rename (tmp, path) != 0) {
-        int saved = errno;
-        unlink (tmp);
-        errno = saved;
-        return -1;
-    }
-    //  The new checkpoint is in place; this only makes the rename durable
-    return s_sync_dir (path);
+    return ss_file_write_atomic (path, buf, (size_t) length, 0600);
 }
 
 int
@@ -380,18 +309,10 @@ ss_checkpoint_read (const char *path, ss_checkpoint_t *cp)
         errno = EINVAL;
         return SS_CHECKPOINT_EIO;
     }
-    //  Non-blocking, so that a FIFO planted at path cannot hang the agent
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    //  Not through a symbolic link, not a FIFO (it would hang the agent)
+    int fd = ss_file_open_read (path);
     if (fd < 0)
         return errno == ENOENT ? SS_CHECKPOINT_ENOENT: SS_CHECKPOINT_EIO;
-    struct stat st;
-    int stat_rc = fstat (fd, &st);
-    if (stat_rc != 0 || !S_ISREG (st.st_mode)) {
-        int saved = stat_rc != 0 ? errno: EINVAL;
-        close (fd);
-        errno = saved;
-        return SS_CHECKPOINT_EIO;
-    }
     uint8_t buf [SS_CHECKPOINT_MAX_SIZE + 1];
     size_t size = 0;
     while (size < sizeof buf) {
@@ -496,7 +417,7 @@ ss_checkpoint_set_aside (const char *path, char *moved_to, size_t size)
         if (s_rename_noreplace (path, to) == 0) {
             if (moved_to && size > 0)
                 snprintf (moved_to, size, "%s", to);
-            s_sync_dir (path);
+            ss_file_sync_dir (path);
             return 0;
         }
         if (errno != EEXIST)

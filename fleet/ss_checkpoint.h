@@ -3,9 +3,12 @@
 
     Every few rounds and on SIGTERM agentd saves (x_i, x_i(0), round,
     epoch, targets applied, the target in force, theta_i, s_i) to a file in its state
-    directory. Writing is atomic: the bytes go to PATH.tmp, which is
-    fsynced and renamed over PATH, and the directory is fsynced, so after
-    any crash PATH holds either the old or the new checkpoint, whole.
+    directory. Writing is atomic (ss_file_write_atomic): the bytes go to a
+    new temporary beside PATH, which is fsynced and renamed over PATH, and
+    the directory is fsynced, so after any crash PATH holds either the old
+    or the new checkpoint, whole. The reader never follows a symbolic link
+    at PATH (ss_file_open_read): a link planted in the state directory
+    cannot make an agent read another file.
 
     A checkpoint is input like any other: on start it is read, parsed by a
     total decoder (any byte string gives a checkpoint or a reason code,
@@ -139,9 +142,9 @@ typedef enum {
 //  round) or ENOBUFS if buf is too small.
 long ss_checkpoint_encode (const ss_checkpoint_t *cp, uint8_t *buf, size_t size);
 
-//  Write cp to path atomically (path.tmp, write, fsync, rename, fsync the
-//  directory). Returns 0, or -1 with errno; then path is untouched and no
-//  path.tmp is left behind.
+//  Write cp to path atomically, mode 0600 (a temporary beside it, write,
+//  fsync, rename, fsync the directory). Returns 0, or -1 with errno; then
+//  path is untouched and no temporary is left behind.
 int ss_checkpoint_write (const char *path, const ss_checkpoint_t *cp);
 
 //  Decode a checkpoint. Total over any byte string: returns 0 and fills cp,
@@ -150,8 +153,8 @@ int ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp);
 
 //  Read and parse the checkpoint at path, reading at most
 //  SS_CHECKPOINT_MAX_SIZE + 1 bytes. Returns 0 or an ss_checkpoint_err_t:
-//  ENOENT if there is no such file, EIO (errno set) if it cannot be read
-//  or is not a regular file, else parse's code.
+//  ENOENT if there is no such file, EIO (errno set) if it cannot be read,
+//  is a symbolic link (ELOOP) or is not a regular file, else parse's code.
 int ss_checkpoint_read (const char *path, ss_checkpoint_t *cp);
 
 //  Check that a parsed checkpoint belongs to this agent of this fleet and

@@ -24,7 +24,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "ss_keys.h"
-#include "ss_runlog.h"
+#include "ss_file.h"
 
 void
 ss_keys_name (int agent_id, char *out, size_t out_size)
@@ -33,6 +33,39 @@ ss_keys_name (int agent_id, char *out, size_t out_size)
         snprintf (out, out_size, "coordinator");
     else
         snprintf (out, out_size, "agent-%d", agent_id);
+}
+
+//  Save a certificate as zcert_save lays it out, both files atomically
+//  (ss_file), the secret one 0600 from its first byte
+static int
+s_save_cert (zcert_t *cert, const char *path, const char *secret)
+{
+    int rc = 0;
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        zconfig_t *root = zconfig_new ("root", NULL);
+        char *now = zclock_timestr ();
+        zconfig_set_comment (root, "   ****  Generated on %s by swarmshape keygen  ****", now);
+        zstr_free (&now);
+        zconfig_set_comment (root, pass? "   ZeroMQ CURVE **Secret** Certificate":
+                                         "   ZeroMQ CURVE Public Certificate");
+        zconfig_set_comment (root, pass? "   DO NOT PROVIDE THIS FILE TO OTHER USERS "
+                                         "nor change its permissions.":
+                                         "   Exchange securely, or verify it after exchange.");
+        zconfig_t *meta = zconfig_new ("metadata", root);
+        zlist_t *keys = zcert_meta_keys (cert);
+        for (const char *key = keys? zlist_first (keys): NULL; key; key = zlist_next (keys))
+            zconfig_set_value (zconfig_new (key, meta), "%s", zcert_meta (cert, key));
+        zlist_destroy (&keys);
+        zconfig_put (root, "/curve/public-key", zcert_public_txt (cert));
+        if (pass)
+            zconfig_put (root, "/curve/secret-key", zcert_secret_txt (cert));
+        char *text = zconfig_str_save (root);
+        rc = text? ss_file_write_atomic (pass? secret: path, text, strlen (text),
+                                         pass? 0600: 0644): -1;
+        zstr_free (&text);
+        zconfig_destroy (&root);
+    }
+    return rc;
 }
 
 static bool
@@ -72,13 +105,9 @@ ss_keys_generate (const ss_fleet_t *fleet, bool force, char *err, size_t err_siz
         }
         zcert_set_meta (cert, "name", "%s", name);
         zcert_set_meta (cert, "fleet", "%s", fleet->name);
-        //  The secret file never exists with a wider mode than 0600
-        unlink (secret);
-        mode_t old = umask (077);
-        int rc = zcert_save (cert, path);
-        umask (old);
+        int rc = s_save_cert (cert, path, secret);
         zcert_destroy (&cert);
-        if (rc || chmod (secret, 0600) || chmod (path, 0644)) {
+        if (rc) {
             snprintf (err, err_size, "%s: cannot write the certificate: %s",
                       path, strerror (errno));
             return -1;

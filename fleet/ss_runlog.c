@@ -3,6 +3,7 @@
     every line stays valid JSON for the plotting tools.
 */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,32 +19,8 @@
 struct ss_runlog_t {
     char dir [PATH_MAX];
     FILE *trace;
+    ss_file_t *pending;     //  the file s_open_tmp began, s_commit ends
 };
-
-int
-ss_mkdirs (const char *path, int mode)
-{
-    char buf [PATH_MAX];
-    if (snprintf (buf, sizeof buf, "%s", path) >= (int) sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir (buf, 0755) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir (buf, (mode_t) mode) && errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (stat (buf, &st) || !S_ISDIR (st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
 
 //  Cut a trace file back to its last newline (a row half written when its
 //  writer was killed). Missing file: nothing to do.
@@ -93,6 +70,7 @@ ss_runlog_destroy (ss_runlog_t **self_p)
     if (*self_p) {
         if ((*self_p)->trace)
             fclose ((*self_p)->trace);
+        ss_file_destroy (&(*self_p)->pending);
         free (*self_p);
         *self_p = NULL;
     }
@@ -104,26 +82,25 @@ ss_runlog_dir (ss_runlog_t *self)
     return self->dir;
 }
 
-//  Open NAME.tmp for writing; s_commit flushes, fsyncs and renames it
+//  Begin NAME in the run directory (ss_file: a temporary beside it);
+//  s_commit flushes, fsyncs and renames it. One file at a time.
 static FILE *
 s_open_tmp (ss_runlog_t *self, const char *name, char *tmp, size_t tmp_size)
 {
-    snprintf (tmp, tmp_size, "%s/.%s.tmp", self->dir, name);
-    return fopen (tmp, "w");
+    assert (!self->pending);
+    snprintf (tmp, tmp_size, "%s/%s", self->dir, name);
+    self->pending = ss_file_new (tmp, 0644);
+    return self->pending? ss_file_stream (self->pending): NULL;
 }
 
 static int
 s_commit (ss_runlog_t *self, FILE *file, const char *tmp, const char *name)
 {
-    char path [PATH_MAX + 64];
-    snprintf (path, sizeof path, "%s/%s", self->dir, name);
-    bool ok = fflush (file) == 0 && fsync (fileno (file)) == 0;
-    ok = (fclose (file) == 0) && ok;
-    if (!ok || rename (tmp, path)) {
-        unlink (tmp);
-        return -1;
-    }
-    return 0;
+    (void) name;
+    (void) tmp;
+    (void) file;
+    assert (self->pending && ss_file_stream (self->pending) == file);
+    return ss_file_commit (&self->pending);
 }
 
 int

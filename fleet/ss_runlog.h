@@ -1,8 +1,9 @@
 /*  ss_runlog: a run's files, the same for sim and launch (contract.md):
     initial.csv and positions.csv (header id,x1[,x2[,x3]], %.17g),
     trace.jsonl (one object per reported round) and summary.json.
-    Files other than the trace are written to a temporary name, flushed,
-    fsynced and renamed, so a reader never sees half a file.
+    Files other than the trace are written atomically (ss_file: a
+    temporary, fsync, rename, fsync of the directory), so a reader never
+    sees half a file.
 */
 #ifndef SS_RUNLOG_H
 #define SS_RUNLOG_H
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ss_file.h"       //  ss_mkdirs, ss_file_write_atomic
 
 typedef struct {
     int64_t round;
@@ -61,9 +63,5 @@ int ss_runlog_text (ss_runlog_t *self, const char *name, const char *text);
 int ss_runlog_summary (ss_runlog_t *self, const ss_summary_t *summary);
 //  The run directory
 const char *ss_runlog_dir (ss_runlog_t *self);
-
-//  mkdir -p: missing parents get 0755, the directory itself mode (an
-//  existing one keeps its mode); 0 or -1 (errno set)
-int ss_mkdirs (const char *path, int mode);
 
 #endif

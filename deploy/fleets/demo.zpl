@@ -6,6 +6,9 @@
 #   short as "fleet" and "    name = x". Unknown keys are errors. Any key can
 #   be overridden from the command line: --set agents/count=200 (the PATH is
 #   relative to `fleet`). Relative paths resolve against this file's folder.
+#   Every key here is one row of the key table in fleet/ss_fleet.c
+#   (tests/unit/test_fleet.c checks that this file documents each with its
+#   default); `swarmshape plan` writes the same keys into its bundles.
 #
 fleet
     name = demo                 #   [fleet] name of the fleet, 1-63 of [A-Za-z0-9._-]
@@ -33,9 +36,9 @@ fleet
     #   appended). A new target can be sent to a running fleet.
     target
         component
-            weight = 0.5        #   weight (> 0; weights are normalised)
-            mean = "0.25 0.70"  #   mean: exactly d numbers inside [lo, hi]
-            std = 0.10          #   standard deviation (> 0)
+            weight = 0.5        #   [required] weight (> 0; weights are normalised)
+            mean = "0.25 0.70"  #   [required] mean: exactly d numbers inside [lo, hi]
+            std = 0.10          #   [required] standard deviation (> 0)
         component
             weight = 0.5
             mean = "0.75 0.30"
@@ -47,8 +50,8 @@ fleet
         degree = 4              #   [4] ring: neighbours in all, even, >= 2, < count
         # radius = 0.3          #   [0.3] geometric: link agents closer than radius (> 0)
                                 #   in their initial positions
-        # edges = "0-1 1-2 2-0" #   edges: the list of links "i-j" (required for
-                                #   kind edges; ids < count)
+        # edges = "0-1 1-2 2-0" #   [none] edges: the list of links "i-j" (required
+                                #   for kind edges; ids < count)
 
     agents
         count = 50              #   [50] number of agents N (1..100000)
@@ -56,12 +59,13 @@ fleet
                                 #   uniform: on D, drawn from seed, agent 0 first
         # box_lo = 0            #   [lo] box: uniform on [box_lo, box_hi]^d
         # box_hi = 0.3          #   [lo + 0.3 (hi - lo)]
-        # file = initial.csv    #   file: a CSV "id,x1,x2", one row per agent, as
-                                #   a run's initial.csv (required for init = file)
+        # file = initial.csv    #   [none] file: a CSV "id,x1,x2", one row per agent,
+                                #   as a run's initial.csv (required for init = file)
         host = 127.0.0.1        #   [127.0.0.1] host every agent runs on
-        base_port = 7100        #   [7100] agent i listens on base_port + i
+        base_port = 7100        #   [7100] agent i listens on base_port + i (checked
+                                #   by launch, plan and the daemons, not by sim)
         # agent                 #   per-agent overrides, one `agent` per agent:
-        #     id = 3            #   which agent (required, 0..count-1)
+        #     id = 3            #   [required] which agent (0..count-1)
         #     host = 10.0.0.7   #   [agents/host] its host
         #     port = 7203       #   [base_port + id] its port
         #     x = "0.1 0.2"     #   [from init] its initial position (d numbers)
@@ -69,6 +73,8 @@ fleet
     coordinator
         endpoint = tcp://127.0.0.1:7099 #   [tcp://127.0.0.1:7099] where it binds
         report_every = 10       #   [10] rounds between agent reports (>= 1)
+        # http = 127.0.0.1:7098 #   [] host:port of the coordinator's live page and
+                                #   /metrics; empty: off
 
     security
         curve = 1               #   [1] CURVE encryption; 0 only with an

@@ -3,10 +3,10 @@
 # names the file, the key and the problem.
 source "$(dirname "$0")/lib.sh"
 
-expect_error() {    # expect_error NAME PATTERN ZPL [extra args...]
-    local name=$1 pattern=$2 zpl=$3; shift 3
+expect_error_in() {    # expect_error_in COMMAND NAME PATTERN ZPL [extra args...]
+    local command=$1 name=$2 pattern=$3 zpl=$4; shift 4
     printf '%s' "$zpl" > "$TMP/$name.zpl"
-    timeout 30 "$SWARMSHAPE" sim "$TMP/$name.zpl" --out "$TMP/out-$name" --quiet "$@" \
+    timeout 30 "$SWARMSHAPE" "$command" "$TMP/$name.zpl" --out "$TMP/out-$name" --quiet "$@" \
         >/dev/null 2>"$TMP/$name.err"
     local rc=$? lines
     lines=$(wc -l < "$TMP/$name.err")
@@ -16,6 +16,9 @@ expect_error() {    # expect_error NAME PATTERN ZPL [extra args...]
     else
         fail "$name: rc=$rc lines=$lines: $(cat "$TMP/$name.err")"
     fi
+}
+expect_error() {    # expect_error NAME PATTERN ZPL [extra args...]: with sim
+    expect_error_in sim "$@"
 }
 
 expect_error unknown_key   "fleet/model/foo: unknown key"   $'fleet\n    model\n        foo = 1\n'
@@ -32,6 +35,18 @@ expect_error bad_mean      "fleet/target"                   $'fleet\n    target\
 expect_error bad_set       "fleet/model/dim"                $'fleet\n    name = x\n' --set model/dim=7
 expect_error unknown_set   "fleet/model/bogus"              $'fleet\n    name = x\n' --set model/bogus=1
 expect_error syntax        "syntax"                         $'fleet\n        name = x\n  bad indentation\n'
+
+# Ports are checked where sockets open: launch and plan refuse a fleet
+# whose base_port + id passes 65535 (before any key or process), sim runs it
+ports=$'fleet\n    rounds = 1\n    agents\n        count = 40\n        base_port = 65500\n'
+expect_error_in launch port_overflow "fleet/agents/base_port: base_port + id = 65536 for agent 36 is above 65535" "$ports" --insecure
+check "port overflow: launch started nothing, wrote no keys" [ ! -e "$TMP/keys" ] && [ ! -e "$TMP/out-port_overflow" ]
+expect_error_in plan port_overflow_plan "fleet/agents/base_port: base_port + id" "$ports"
+expect_error_in launch port_twice "fleet/agents/agent/port: agents 0 and 2 both listen on 127.0.0.1:7100" \
+    $'fleet\n    agents\n        count = 5\n        agent\n            id = 2\n            port = 7100\n' --insecure
+printf '%s' "$ports" > "$TMP/ports_sim.zpl"
+timeout 60 "$SWARMSHAPE" sim "$TMP/ports_sim.zpl" --out "$TMP/out-ports_sim" --quiet 2>"$TMP/ports_sim.err"
+check "port overflow: sim opens no socket and runs it" [ $? -eq 0 ] && [ -s "$TMP/out-ports_sim/summary.json" ]
 
 timeout 10 "$SWARMSHAPE" sim "$TMP/does-not-exist.zpl" --out "$TMP/o" 2>"$TMP/missing.err"
 rc=$?

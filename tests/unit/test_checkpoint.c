@@ -311,17 +311,37 @@ test_write_atomic (void **state)
     ss_checkpoint_t *back = malloc (sizeof *back);
 
     assert_int_equal (ss_checkpoint_write (path, cp), 0);
-    assert_int_equal (access (tmp, F_OK), -1);
     assert_int_equal (s_count_entries (dir, ""), 1);
 
-    //  A stale .tmp from a crash mid-write is replaced and gone
+    //  A leftover .tmp of a crash is left alone; a file or link planted at
+    //  the names of our temporaries is never written through
     uint8_t junk [] = "half a checkpoint";
     s_write_bytes (tmp, junk, sizeof junk);
+    char victim [700];
+    snprintf (victim, sizeof victim, "%s/victim", dir);
+    s_write_bytes (victim, junk, sizeof junk);
+    for (int n = 0; n < 40; n++) {
+        char link [800];
+        snprintf (link, sizeof link, "%s/.agent.ckpt.tmp-%ld-%d", dir, (long) getpid (), n);
+        assert_int_equal (symlink (victim, link), 0);
+    }
     cp->round++;
     assert_int_equal (ss_checkpoint_write (path, cp), 0);
-    assert_int_equal (access (tmp, F_OK), -1);
     assert_int_equal (ss_checkpoint_read (path, back), 0);
     assert_int_equal (back->round, cp->round);
+    struct stat st;
+    assert_int_equal (stat (victim, &st), 0);
+    assert_int_equal (st.st_size, sizeof junk);
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0600);
+    assert_int_equal (s_count_entries (dir, ".agent.ckpt.tmp-"), 40);
+    for (int n = 0; n < 40; n++) {
+        char link [800];
+        snprintf (link, sizeof link, "%s/.agent.ckpt.tmp-%ld-%d", dir, (long) getpid (), n);
+        unlink (link);
+    }
+    unlink (victim);
+    unlink (tmp);
 
     //  A state the reader would refuse is not written: the old file stays
     int64_t good_round = cp->round;
@@ -330,7 +350,7 @@ test_write_atomic (void **state)
     errno = 0;
     assert_int_equal (ss_checkpoint_write (path, cp), -1);
     assert_int_equal (errno, EINVAL);
-    assert_int_equal (access (tmp, F_OK), -1);
+    assert_int_equal (s_count_entries (dir, ""), 1);
     assert_int_equal (ss_checkpoint_read (path, back), 0);
     assert_int_equal (back->round, good_round);
 
@@ -719,9 +739,34 @@ test_missing_and_unreadable (void **state)
     errno = 0;
     rc = ss_checkpoint_read (path, back);
     assert_int_equal (rc, SS_CHECKPOINT_EIO);
-    assert_int_equal (errno, EINVAL);
+    assert_int_equal (errno, EISDIR);
     assert_false (ss_checkpoint_is_bad (rc));
     assert_int_equal (rmdir (path), 0);
+
+    //  A symbolic link is not followed, even to a good checkpoint of ours
+    //  (someone who can write the state directory must not make the agent
+    //  read another file), and is not set aside
+    char good [700];
+    snprintf (good, sizeof good, "%s/good.ckpt", dir);
+    ss_checkpoint_t *cp = s_sample (2, 25, 5);
+    assert_int_equal (ss_checkpoint_write (good, cp), 0);
+    assert_int_equal (ss_checkpoint_read (good, back), 0);
+    assert_int_equal (symlink (good, path), 0);
+    errno = 0;
+    rc = ss_checkpoint_read (path, back);
+    assert_int_equal (rc, SS_CHECKPOINT_EIO);
+    assert_int_equal (errno, ELOOP);
+    assert_false (ss_checkpoint_is_bad (rc));
+    assert_int_equal (unlink (path), 0);
+    assert_int_equal (unlink (good), 0);
+    free (cp);
+
+    //  A FIFO does not hang the reader
+    assert_int_equal (mkfifo (path, 0600), 0);
+    errno = 0;
+    assert_int_equal (ss_checkpoint_read (path, back), SS_CHECKPOINT_EIO);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (unlink (path), 0);
 
     //  A big file is read only up to the bound, then refused
     size_t big = 1 << 20;

@@ -11,13 +11,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "ss_fleet.h"
 #include "ss_rng.h"
+
+#define streq(a, b) (strcmp ((a), (b)) == 0)
 
 static char s_dir [1024];
 
@@ -115,19 +120,57 @@ s_assert_model_equal (const ss_model_t *a, const ss_model_t *b)
 
 //  --------------------------------------------------------------------------
 
+//  A row's default as a value of the table
+static void
+s_default_of (const char *path, char *out, size_t size)
+{
+    const ss_fleet_key_t *key = ss_fleet_key (path);
+    assert_non_null (key);
+    assert_int_equal (ss_fleet_key_default (key, out, size), 0);
+}
+
+static long long
+s_default_int (const char *path)
+{
+    char text [64];
+    s_default_of (path, text, sizeof text);
+    return strtoll (text, NULL, 10);
+}
+
 static void
 test_defaults (void **state)
 {
     (void) state;
     ss_fleet_t *fleet = s_load_ok (s_minimal, NULL, 0);
+    assert_string_equal (fleet->name, "x");
+
+    //  Every key with a default of its own (not derived) has it, as the
+    //  table documents it: the model's from ss_model_defaults, the others
+    //  from their row
+    int n;
+    const ss_fleet_key_t *keys = ss_fleet_keys (&n);
+    int checked = 0;
+    for (int k = 0; k < n; k++) {
+        const ss_fleet_key_t *key = &keys [k];
+        if (!key->value && !(key->flags & SS_FLEET_MODEL))
+            continue;
+        if (streq (key->path, "name"))
+            continue;               //  given in s_minimal
+        char shown [256], value [PATH_MAX];
+        assert_int_equal (ss_fleet_key_default (key, shown, sizeof shown), 0);
+        assert_int_equal (ss_fleet_get (fleet, key->path, value, sizeof value), 0);
+        if (!streq (shown, value))
+            print_error ("%s: default '%s', loaded '%s'\n", key->path, shown, value);
+        assert_string_equal (shown, value);
+        checked++;
+    }
+    assert_true (checked > 30);
+
+    //  The model and the target from core's table
     ss_model_t model;
     ss_model_defaults (&model);
     ss_mixture_t target;
     ss_mixture_defaults (&target, model.dim, model.lo, model.hi);
-
-    assert_string_equal (fleet->name, "x");
-    assert_int_equal (fleet->rounds, 1000);
-    assert_int_equal (fleet->seed, 1);
     s_assert_model_equal (&fleet->model, &model);
     assert_int_equal (fleet->target.count, target.count);
     for (int c = 0; c < target.count; c++) {
@@ -136,48 +179,35 @@ test_defaults (void **state)
         for (int a = 0; a < model.dim; a++)
             assert_true (fleet->target.comp [c].mean [a] == target.comp [c].mean [a]);
     }
-    assert_int_equal (fleet->graph_kind, SS_GRAPH_RING);
-    assert_int_equal (fleet->graph_degree, 4);
-    assert_true (fleet->graph_radius == 0.3);
+    //  Derived defaults, as their rows say
     assert_int_equal (fleet->n_edges, 0);
-    assert_int_equal (fleet->count, 50);
-    assert_int_equal (fleet->init, SS_INIT_UNIFORM);
     assert_true (fleet->box_lo == model.lo);
     assert_true (fabs (fleet->box_hi - (model.lo + 0.3 * (model.hi - model.lo))) < 1e-15);
-    assert_string_equal (fleet->host, "127.0.0.1");
-    assert_int_equal (fleet->base_port, 7100);
     for (int i = 0; i < fleet->count; i++) {
-        assert_string_equal (fleet->agents [i].host, "127.0.0.1");
-        assert_int_equal (fleet->agents [i].port, 7100 + i);
+        assert_string_equal (fleet->agents [i].host, fleet->host);
+        assert_int_equal (fleet->agents [i].port, fleet->base_port + i);
         for (int a = 0; a < model.dim; a++) {
             assert_true (fleet->agents [i].x0 [a] >= model.lo);
             assert_true (fleet->agents [i].x0 [a] <= model.hi);
         }
     }
-    assert_string_equal (fleet->coordinator, "tcp://127.0.0.1:7099");
-    assert_int_equal (fleet->report_every, 10);
-    assert_true (fleet->curve);
+    assert_string_equal (fleet->init_file, "");
     char expect [PATH_MAX + 16];
     snprintf (expect, sizeof expect, "%s/fleet.zpl", s_dir);
     assert_string_equal (fleet->path, expect);
     assert_string_equal (fleet->dir, s_dir);
-    snprintf (expect, sizeof expect, "%s/keys", s_dir);
+    char shown [64];
+    s_default_of ("security/keys", shown, sizeof shown);
+    snprintf (expect, sizeof expect, "%s/%s", s_dir, shown);
     assert_string_equal (fleet->keys, expect);
-    snprintf (expect, sizeof expect, "%s/state", s_dir);
-    assert_string_equal (fleet->state_dir, expect);
-    assert_int_equal (fleet->heartbeat_ms, 250);
-    assert_int_equal (fleet->round_timeout_ms, 2000);
-    assert_int_equal (fleet->lost_after_ms, 5000);
-    assert_int_equal (fleet->checkpoint_every, 50);
-    assert_int_equal (fleet->settle_rounds, 20);
 
     char err [256];
     ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
     assert_non_null (graph);
-    assert_int_equal (graph->n, 50);
-    for (int i = 0; i < 50; i++)
-        assert_int_equal (ss_graph_degree (graph, i), 4);
-    assert_true (ss_graph_has_edge (graph, 0, 49));
+    assert_int_equal (graph->n, fleet->count);
+    for (int i = 0; i < fleet->count; i++)
+        assert_int_equal (ss_graph_degree (graph, i), fleet->graph_degree);
+    assert_true (ss_graph_has_edge (graph, 0, fleet->count - 1));
     assert_true (ss_graph_has_edge (graph, 0, 2));
     ss_graph_destroy (&graph);
     ss_fleet_destroy (&fleet);
@@ -347,14 +377,14 @@ test_overrides (void **state)
     ss_fleet_t *tuned = s_load_ok (s_minimal, faults, 2);
     assert_int_equal (tuned->round_timeout_ms, 300);
     assert_int_equal (tuned->lost_after_ms, 1000);
-    assert_int_equal (tuned->heartbeat_ms, 250);
+    assert_int_equal (tuned->heartbeat_ms, s_default_int ("faults/heartbeat_ms"));
     ss_fleet_destroy (&tuned);
     //  The default target follows the dimension
     ss_mixture_t target;
     ss_mixture_defaults (&target, 1, 0, 1);
     assert_int_equal (fleet->target.count, target.count);
     assert_true (fleet->target.comp [1].mean [0] == target.comp [1].mean [0]);
-    assert_int_equal (fleet->agents [199].port, 7299);
+    assert_int_equal (fleet->agents [199].port, fleet->base_port + 199);
     char err [256];
     ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
     assert_non_null (graph);
@@ -529,8 +559,6 @@ test_out_of_range (void **state)
                         "1..65535");
     s_expect_key_error ("agents", "base_port = 70000", "fleet/agents/base_port",
                         "1..65535");
-    s_expect_key_error ("agents", "base_port = 65500", "fleet/agents/base_port",
-                        "above 65535");
     s_expect_key_error ("agents", "host = \"a b\"", "fleet/agents/host", "got 'a b'");
     s_expect_key_error ("agents", "host = ''", "fleet/agents/host", "host name");
     s_expect_key_error ("agents", "box_hi = 2", "fleet/agents/box_hi", "[lo, hi]");
@@ -613,7 +641,7 @@ test_graph_options (void **state)
         char err [256];
         ss_graph_t *graph = ss_fleet_graph (fleet, err, sizeof err);
         assert_non_null (graph);
-        assert_int_equal (graph->n, 50);
+        assert_int_equal (graph->n, s_default_int ("agents/count"));
         ss_graph_destroy (&graph);
         ss_fleet_destroy (&fleet);
     }
@@ -719,8 +747,8 @@ test_init_box_and_uniform (void **state)
     ss_fleet_t *fleet = s_load_ok (s_minimal, sets, 2);
     for (int i = 0; i < 500; i++)
         for (int a = 0; a < 2; a++) {
-            assert_true (fleet->agents [i].x0 [a] >= 0);
-            assert_true (fleet->agents [i].x0 [a] <= 0.3);
+            assert_true (fleet->agents [i].x0 [a] >= fleet->box_lo);
+            assert_true (fleet->agents [i].x0 [a] <= fleet->box_hi);
         }
     ss_fleet_destroy (&fleet);
 
@@ -767,11 +795,11 @@ test_agent_overrides (void **state)
     ss_fleet_t *fleet = s_load_ok (text, NULL, 0);
     assert_true (fleet->agents [4].x0 [0] == 0.125 && fleet->agents [4].x0 [1] == 0.875);
     assert_string_equal (fleet->agents [4].host, "h0");
-    assert_int_equal (fleet->agents [4].port, 7104);
+    assert_int_equal (fleet->agents [4].port, fleet->base_port + 4);
     assert_string_equal (fleet->agents [1].host, "h1");
     assert_int_equal (fleet->agents [1].port, 8000);
     assert_string_equal (fleet->agents [2].host, "h0");
-    assert_int_equal (fleet->agents [2].port, 7102);
+    assert_int_equal (fleet->agents [2].port, fleet->base_port + 2);
     ss_fleet_destroy (&fleet);
 
     //  An agent's own port lifts the base_port + id limit
@@ -790,8 +818,6 @@ test_agent_overrides (void **state)
         { "            id = x\n", "fleet/agents/agent/id", "got 'x'" },
         { "            id = 1\n            port = 0\n", "fleet/agents/agent/port", "1..65535" },
         { "            id = 1\n            port = 65536\n", "fleet/agents/agent/port", "1..65535" },
-        { "            id = 1\n            port = 7100\n", "fleet/agents/agent/port",
-          "agents 0 and 1 both listen on 127.0.0.1:7100" },
         { "            id = 1\n            x = \"0.5\"\n", "fleet/agents/agent/x",
           "expected 2 numbers in [0, 1], got '0.5' (agent 1)" },
         { "            id = 1\n            x = \"0.5 0.5 0.5\"\n", "fleet/agents/agent/x", "2 numbers" },
@@ -965,13 +991,12 @@ test_load_target (void **state)
     assert_non_null (strstr (err, "cannot read file (No such file or directory)"));
 }
 
-static void
-test_demo_fleet (void **state)
+//  The README's example fleet, when the tests run from the source tree
+//  (__FILE__ is .../tests/unit/test_fleet.c under CMake); NULL: skip
+static const char *
+s_demo_path (void)
 {
-    (void) state;
-    //  The README's example fleet, when the tests run from the source tree
-    //  __FILE__ is .../tests/unit/test_fleet.c under CMake
-    char source [PATH_MAX] = "";
+    static char source [PATH_MAX] = "";
     const char *tail = strstr (__FILE__, "tests/unit/test_fleet.c");
     if (tail)
         snprintf (source, sizeof source, "%.*sdeploy/fleets/demo.zpl",
@@ -980,12 +1005,17 @@ test_demo_fleet (void **state)
         source, "deploy/fleets/demo.zpl", "../deploy/fleets/demo.zpl",
         "../../deploy/fleets/demo.zpl"
     };
-    const char *path = NULL;
     for (size_t c = 0; c < sizeof candidates / sizeof candidates [0]; c++)
-        if (*candidates [c] && access (candidates [c], R_OK) == 0) {
-            path = candidates [c];
-            break;
-        }
+        if (*candidates [c] && access (candidates [c], R_OK) == 0)
+            return candidates [c];
+    return NULL;
+}
+
+static void
+test_demo_fleet (void **state)
+{
+    (void) state;
+    const char *path = s_demo_path ();
     if (!path)
         skip ();
     char err [1024];
@@ -994,28 +1024,496 @@ test_demo_fleet (void **state)
         print_error ("%s\n", err);
     assert_non_null (fleet);
     assert_string_equal (fleet->name, "demo");
-    assert_int_equal (fleet->rounds, 1000);
-    assert_int_equal (fleet->seed, 1);
-    assert_int_equal (fleet->count, 50);
-    assert_int_equal (fleet->graph_kind, SS_GRAPH_RING);
-    assert_int_equal (fleet->graph_degree, 4);
+    //  It shows the defaults: the same fleet as one that names no key
+    //  (but its name), target included
+    char minimal [PATH_MAX + 16];
+    snprintf (minimal, sizeof minimal, "%s", s_write ("fleet.zpl", "fleet\n    name = demo\n"));
+    ss_fleet_t *plain = ss_fleet_load (minimal, NULL, 0, err, sizeof err);
+    assert_non_null (plain);
+    const char *diff = ss_fleet_diff (fleet, plain);
+    if (diff && strncmp (diff, "security/", 9) != 0)
+        print_error ("demo.zpl differs from the defaults at %s\n", diff);
+    //  (but for its paths: they resolve against its own folder)
+    assert_true (!diff || strncmp (diff, "security/", 9) == 0);
+    s_assert_model_equal (&fleet->model, &plain->model);
+    assert_true (ss_fleet_id (fleet) == ss_fleet_id (plain));
+    ss_fleet_destroy (&plain);
+    ss_fleet_destroy (&fleet);
+}
+
+//  One key line of demo.zpl, active or commented out
+typedef struct {
+    char path [128];
+    char shown [128];       //  the text in brackets after it, if any
+    bool bracket;
+} s_doc_t;
+
+//  Parse demo.zpl's key lines: "name = value  #   [default] doc",
+//  "name  #   doc" (a section), and the same commented out ("# name =
+//  value  #   [default] doc"). The depth of a name is its column / 4;
+//  names that are no key of the table (prose in comments) are skipped.
+static int
+s_read_doc (const char *path, s_doc_t *docs, int max)
+{
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    char line [512], stack [8][64];
+    int n = 0;
+    while (fgets (line, sizeof line, file) && n < max) {
+        line [strcspn (line, "\n")] = 0;
+        int col = 0;
+        while (line [col] == ' ')
+            col++;
+        bool commented = line [col] == '#';
+        if (commented) {
+            if (line [col + 1] != ' ')
+                continue;
+            col++;
+            while (line [col] == ' ')
+                col++;
+        }
+        int len = 0;
+        while (islower ((unsigned char) line [col + len]) || line [col + len] == '_')
+            len++;
+        if (len == 0 || len >= 64)
+            continue;
+        const char *rest = line + col + len;
+        if (*rest && *rest != ' ')
+            continue;
+        int depth = col / 4;
+        if (depth < 0 || depth >= 8)
+            continue;
+        snprintf (stack [depth], sizeof stack [depth], "%.*s", len, line + col);
+        if (depth == 0)
+            continue;               //  fleet
+        char key [128] = "";
+        for (int d = 1; d <= depth; d++)
+            snprintf (key + strlen (key), sizeof key - strlen (key), "%s%s",
+                      d > 1? "/": "", stack [d]);
+        if (!ss_fleet_key (key))
+            continue;
+        //  The comment after the key (a value holds no '#' in demo.zpl)
+        s_doc_t *doc = &docs [n++];
+        memset (doc, 0, sizeof *doc);
+        snprintf (doc->path, sizeof doc->path, "%s", key);
+        const char *hash = strchr (rest, '#');
+        if (hash) {
+            hash++;
+            while (*hash == ' ')
+                hash++;
+            const char *close = *hash == '[' ? strchr (hash, ']'): NULL;
+            if (close) {
+                doc->bracket = true;
+                snprintf (doc->shown, sizeof doc->shown, "%.*s",
+                          (int) (close - hash - 1), hash + 1);
+            }
+        }
+    }
+    fclose (file);
+    return n;
+}
+
+//  Two defaults are the same: as text, or as numbers ("1.0" and "1")
+static bool
+s_same_default (const char *a, const char *b)
+{
+    if (streq (a, b))
+        return true;
+    char *end_a, *end_b;
+    double x = strtod (a, &end_a), y = strtod (b, &end_b);
+    return *a && *b && !*end_a && !*end_b && x == y;
+}
+
+static void
+test_demo_documents_every_key (void **state)
+{
+    (void) state;
+    const char *path = s_demo_path ();
+    if (!path)
+        skip ();
+    s_doc_t *docs = calloc (512, sizeof (s_doc_t));
+    int n_docs = s_read_doc (path, docs, 512);
+    int n;
+    const ss_fleet_key_t *keys = ss_fleet_keys (&n);
+    for (int k = 0; k < n; k++) {
+        const s_doc_t *doc = NULL;
+        for (int d = 0; d < n_docs && !doc; d++)
+            if (streq (docs [d].path, keys [k].path))
+                doc = &docs [d];
+        if (!doc)
+            print_error ("demo.zpl does not document %s\n", keys [k].path);
+        assert_non_null (doc);
+        if (keys [k].type == SS_FLEET_SECTION || keys [k].type == SS_FLEET_REPEAT)
+            continue;
+        char shown [256];
+        assert_int_equal (ss_fleet_key_default (&keys [k], shown, sizeof shown), 0);
+        if (!doc->bracket || !s_same_default (doc->shown, shown))
+            print_error ("demo.zpl: %s: documents [%s], the table says [%s]\n",
+                         keys [k].path, doc->bracket? doc->shown: "(nothing)", shown);
+        assert_true (doc->bracket && s_same_default (doc->shown, shown));
+    }
+    free (docs);
+}
+
+//  --------------------------------------------------------------------------
+//  Ports: checked where sockets open, not when loading
+
+static void
+test_ports (void **state)
+{
+    (void) state;
+    char err [1024];
+    //  sim opens no socket: any base_port loads, up to the largest fleet
+    const char *high [] = { "agents/base_port=65500" };
+    ss_fleet_t *fleet = s_load_ok (s_minimal, high, 1);
+    assert_int_equal (ss_fleet_check_ports (fleet, err, sizeof err), -1);
+    s_assert_error (err, "fleet/agents/base_port",
+                    "base_port + id = 65536 for agent 36 is above 65535");
+    ss_fleet_destroy (&fleet);
+
+    char count [64];
+    snprintf (count, sizeof count, "agents/count=%d", SS_FLEET_MAX_AGENTS);
+    const char *huge [] = { count };
+    fleet = s_load_ok (s_minimal, huge, 1);
+    assert_int_equal (fleet->count, SS_FLEET_MAX_AGENTS);
+    assert_int_equal (fleet->agents [SS_FLEET_MAX_AGENTS - 1].port,
+                      fleet->base_port + SS_FLEET_MAX_AGENTS - 1);
+    assert_int_equal (ss_fleet_check_ports (fleet, err, sizeof err), -1);
+    s_assert_error (err, "fleet/agents/base_port", "above 65535");
+    ss_fleet_destroy (&fleet);
+
+    //  Two agents on one host and port
+    fleet = s_load_ok ("fleet\n    agents\n        count = 5\n        agent\n"
+                       "            id = 1\n            port = 7100\n", NULL, 0);
+    assert_int_equal (ss_fleet_check_ports (fleet, err, sizeof err), -1);
+    s_assert_error (err, "fleet/agents/agent/port",
+                    "agents 0 and 1 both listen on 127.0.0.1:7100");
+    ss_fleet_destroy (&fleet);
+
+    //  The same port on two hosts is fine; so is the default fleet
+    fleet = s_load_ok ("fleet\n    agents\n        count = 5\n        agent\n"
+                       "            id = 1\n            port = 7100\n"
+                       "            host = elsewhere\n", NULL, 0);
+    assert_int_equal (ss_fleet_check_ports (fleet, err, sizeof err), 0);
+    ss_fleet_destroy (&fleet);
+    fleet = s_load_ok (s_minimal, NULL, 0);
+    assert_int_equal (ss_fleet_check_ports (fleet, err, sizeof err), 0);
+    ss_fleet_destroy (&fleet);
+}
+
+//  --------------------------------------------------------------------------
+//  The key table
+
+static void
+test_key_table (void **state)
+{
+    (void) state;
+    int n;
+    const ss_fleet_key_t *keys = ss_fleet_keys (&n);
+    assert_true (n > 40);
+    for (int k = 0; k < n; k++) {
+        const ss_fleet_key_t *key = &keys [k];
+        assert_non_null (key->doc);
+        assert_true (*key->doc && !strchr (key->doc, '\n'));
+        assert_true (ss_fleet_key (key->path) == key);
+        char path [128];
+        snprintf (path, sizeof path, "fleet/%s", key->path);
+        assert_true (ss_fleet_key (path) == key);
+        for (int j = 0; j < k; j++)
+            assert_string_not_equal (keys [j].path, key->path);
+        //  A key's section comes before it
+        const char *slash = strrchr (key->path, '/');
+        if (slash) {
+            char parent [128];
+            snprintf (parent, sizeof parent, "%.*s", (int) (slash - key->path), key->path);
+            const ss_fleet_key_t *section = ss_fleet_key (parent);
+            assert_non_null (section);
+            assert_true (section < key);
+            assert_true (section->type == SS_FLEET_SECTION
+                      || section->type == SS_FLEET_REPEAT);
+        }
+        bool leaf = key->type != SS_FLEET_SECTION && key->type != SS_FLEET_REPEAT;
+        char shown [256];
+        assert_int_equal (ss_fleet_key_default (key, shown, sizeof shown), 0);
+        //  Every leaf documents a default (only an empty string may be empty)
+        if (leaf && key->type != SS_FLEET_STRING)
+            assert_true (*shown);
+        if (key->flags & SS_FLEET_MODEL)
+            assert_null (key->value);
+        if (key->type == SS_FLEET_INT && key->offset != SIZE_MAX)
+            assert_int_equal (key->size, sizeof (int));
+        if (key->type == SS_FLEET_DOUBLE)
+            assert_int_equal (key->size, sizeof (double));
+    }
+    assert_null (ss_fleet_key ("model/nosuch"));
+    assert_null (ss_fleet_key ("fleet"));
+    char shown [64];
+    assert_int_equal (ss_fleet_key_default (ss_fleet_key ("model/ell"), shown,
+                                            sizeof shown), 0);
     ss_model_t model;
     ss_model_defaults (&model);
-    s_assert_model_equal (&fleet->model, &model);
-    ss_mixture_t target;
-    ss_mixture_defaults (&target, 2, 0, 1);
-    assert_int_equal (fleet->target.count, 2);
-    for (int c = 0; c < 2; c++) {
-        assert_true (fabs (fleet->target.comp [c].weight - target.comp [c].weight) < 1e-15);
-        assert_true (fabs (fleet->target.comp [c].std - target.comp [c].std) < 1e-15);
-        for (int a = 0; a < 2; a++)
-            assert_true (fabs (fleet->target.comp [c].mean [a]
-                             - target.comp [c].mean [a]) < 1e-15);
+    assert_true (strtod (shown, NULL) == model.ell);
+    assert_int_equal (ss_fleet_key_default (ss_fleet_key ("coordinator/http"), shown,
+                                            sizeof shown), 0);
+    assert_string_equal (shown, "");
+    char tiny [2];
+    assert_int_equal (ss_fleet_key_default (ss_fleet_key ("graph/kind"), tiny,
+                                            sizeof tiny), -1);
+}
+
+//  --------------------------------------------------------------------------
+//  The writer: every fleet reads back equal
+
+//  Write fleet to DIR/name, read it back, assert equal; returns the copy
+static ss_fleet_t *
+s_round_trip (const ss_fleet_t *fleet, const char *name)
+{
+    char path [PATH_MAX], err [1024] = "";
+    snprintf (path, sizeof path, "%s/%s", s_dir, name);
+    if (ss_fleet_write (fleet, path, err, sizeof err))
+        print_error ("write: %s\n", err);
+    assert_string_equal (err, "");
+    ss_fleet_t *back = ss_fleet_load (path, NULL, 0, err, sizeof err);
+    if (!back)
+        print_error ("read back: %s\n", err);
+    assert_non_null (back);
+    const char *diff = ss_fleet_diff (fleet, back);
+    if (diff)
+        print_error ("differs at %s\n", diff);
+    assert_null (diff);
+    assert_true (ss_fleet_id (back) == ss_fleet_id (fleet));
+    size_t size = (size_t) fleet->count * fleet->model.dim * sizeof (double);
+    double *x = malloc (size), *y = malloc (size);
+    ss_fleet_positions (fleet, x);
+    ss_fleet_positions (back, y);
+    assert_memory_equal (x, y, size);
+    free (x);
+    free (y);
+    return back;
+}
+
+static char *
+s_slurp (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    char *text = calloc (1, 1 << 20);
+    size_t got = fread (text, 1, (1 << 20) - 1, file);
+    text [got] = 0;
+    fclose (file);
+    return text;
+}
+
+static void
+test_write (void **state)
+{
+    (void) state;
+    s_write ("pos.csv", "id,x1,x2,x3\n0,-1,0,2\n1,0,0,0\n2,1,1,1\n3,2,2,2\n");
+    s_write ("good.csv", "id,x1,x2\n1,0.5,0.25\n0,0,1\n2,1e-3,0.75\n");
+    struct { const char *text; const char *sets [4]; } cases [] = {
+        { "fleet\n    name = x\n", { NULL } },
+        { s_every_key, { NULL } },
+        { s_every_key, { "agents/init=file", NULL } },
+        { "fleet\n    graph\n        kind = complete\n    agents\n        count = 3\n"
+          "        init = file\n        file = good.csv\n        agent\n"
+          "            id = 2\n            x = \"0.1 0.2\"\n", { NULL } },
+        { "fleet\n    name = g\n", { "graph/kind=geometric", "graph/radius=0.45",
+                                     "model/dim=1", "coordinator/http=127.0.0.1:8080" } },
+        { "fleet\n    agents\n        count = 7\n        agent\n            id = 6\n"
+          "            host = 10.0.0.9\n        agent\n            id = 3\n"
+          "            port = 9999\n", { "seed=18446744073709551615", "rounds=0",
+                                        "model/lo=-0.1", "faults/settle_rounds=0" } },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases [0]; c++) {
+        int n_sets = 0;
+        while (n_sets < 4 && cases [c].sets [n_sets])
+            n_sets++;
+        ss_fleet_t *fleet = s_load_ok (cases [c].text, cases [c].sets, n_sets);
+        ss_fleet_t *back = s_round_trip (fleet, "written.zpl");
+        //  Written again from the copy: the same file but its first line
+        ss_fleet_t *again = s_round_trip (back, "again.zpl");
+        char path [PATH_MAX];
+        snprintf (path, sizeof path, "%s/written.zpl", s_dir);
+        char *one = s_slurp (path);
+        snprintf (path, sizeof path, "%s/again.zpl", s_dir);
+        char *two = s_slurp (path);
+        assert_string_equal (strchr (one, '\n'), strchr (two, '\n'));
+        //  Every key is there, with its default and documentation
+        int n;
+        const ss_fleet_key_t *keys = ss_fleet_keys (&n);
+        for (int k = 0; k < n; k++) {
+            char shown [256], line [512];
+            ss_fleet_key_default (&keys [k], shown, sizeof shown);
+            bool leaf = keys [k].type != SS_FLEET_SECTION
+                     && keys [k].type != SS_FLEET_REPEAT;
+            //  An agent's keys are written where they differ from its default
+            if (strncmp (keys [k].path, "agents/agent/", 13) == 0
+            &&  strstr (one, "\n        agent\n"))
+                continue;
+            if (leaf)
+                snprintf (line, sizeof line, "#   [%s] %s\n", shown, keys [k].doc);
+            else
+                snprintf (line, sizeof line, "#   %s\n", keys [k].doc);
+            if (!strstr (one, line))
+                print_error ("case %zu: no '%s' in\n%s\n", c, line, one);
+            assert_non_null (strstr (one, line));
+        }
+        free (one);
+        free (two);
+        ss_fleet_destroy (&again);
+        ss_fleet_destroy (&back);
+        ss_fleet_destroy (&fleet);
     }
-    assert_string_equal (fleet->coordinator, "tcp://127.0.0.1:7099");
-    assert_int_equal (fleet->report_every, 10);
-    assert_true (fleet->curve);
+    //  Only the agents that differ from their default are written
+    ss_fleet_t *fleet = s_load_ok (s_minimal, NULL, 0);
+    fleet->agents [7].x0 [1] = 0.5;
+    fleet->agents [9].port = 8000;
+    snprintf (fleet->agents [9].host, sizeof fleet->agents [9].host, "h9");
+    ss_fleet_t *back = s_round_trip (fleet, "written.zpl");
+    assert_true (back->agents [7].x0 [1] == 0.5);
+    assert_string_equal (back->agents [9].host, "h9");
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/written.zpl", s_dir);
+    char *text = s_slurp (path);
+    assert_non_null (strstr (text, "            id = 7\n"));
+    assert_non_null (strstr (text, "            id = 9\n"));
+    assert_null (strstr (text, "            id = 8\n"));
+    assert_null (strstr (text, "port = 7107"));
+    free (text);
+    ss_fleet_destroy (&back);
     ss_fleet_destroy (&fleet);
+}
+
+static void
+test_write_paths (void **state)
+{
+    (void) state;
+    char err [1024], path [PATH_MAX], sub [PATH_MAX];
+    snprintf (sub, sizeof sub, "%s/sub", s_dir);
+    assert_int_equal (mkdir (sub, 0755), 0);
+    //  Paths under the written file's folder stay relative, others absolute
+    ss_fleet_t *fleet = s_load_ok ("fleet\n    security\n        keys = sub/keys\n"
+                                   "        state = /var/tmp/state\n", NULL, 0);
+    snprintf (path, sizeof path, "%s/sub/fleet.zpl", s_dir);
+    assert_int_equal (ss_fleet_write (fleet, path, err, sizeof err), 0);
+    char *text = s_slurp (path);
+    assert_non_null (strstr (text, "        keys = keys\n"));
+    assert_non_null (strstr (text, "        state = /var/tmp/state\n"));
+    ss_fleet_t *back = ss_fleet_load (path, NULL, 0, err, sizeof err);
+    assert_non_null (back);
+    assert_string_equal (back->keys, fleet->keys);
+    assert_null (ss_fleet_diff (fleet, back));
+    free (text);
+    ss_fleet_destroy (&back);
+    ss_fleet_destroy (&fleet);
+
+    //  A fleet loaded by a relative path, written elsewhere: same files
+    char cwd [PATH_MAX];
+    assert_non_null (getcwd (cwd, sizeof cwd));
+    assert_int_equal (chdir (s_dir), 0);
+    s_write ("fleet.zpl", s_minimal);
+    fleet = ss_fleet_load ("fleet.zpl", NULL, 0, err, sizeof err);
+    assert_non_null (fleet);
+    assert_string_equal (fleet->keys, "keys");
+    assert_int_equal (ss_fleet_write (fleet, "sub/w.zpl", err, sizeof err), 0);
+    back = ss_fleet_load ("sub/w.zpl", NULL, 0, err, sizeof err);
+    assert_non_null (back);
+    char expect [PATH_MAX + 16];
+    snprintf (expect, sizeof expect, "%s/keys", s_dir);
+    assert_string_equal (back->keys, expect);
+    assert_null (ss_fleet_diff (fleet, back));
+    assert_int_equal (ss_fleet_write (fleet, "w.zpl", err, sizeof err), 0);
+    ss_fleet_destroy (&back);
+    back = ss_fleet_load ("w.zpl", NULL, 0, err, sizeof err);
+    assert_string_equal (back->keys, "keys");
+    unlink ("w.zpl");
+    unlink ("sub/w.zpl");
+    assert_int_equal (chdir (cwd), 0);
+    ss_fleet_destroy (&back);
+    ss_fleet_destroy (&fleet);
+
+    //  Atomic: the old file stays whole on failure, no temporary is left
+    fleet = s_load_ok (s_minimal, NULL, 0);
+    assert_int_equal (ss_fleet_write (fleet, path, err, sizeof err), 0);
+    char *before = s_slurp (path);
+    fleet->model.ell = -1;          //  would not load
+    assert_int_equal (ss_fleet_write (fleet, path, err, sizeof err), -1);
+    assert_non_null (strstr (err, "would not load"));
+    assert_non_null (strstr (err, "fleet/model/ell"));
+    assert_null (strchr (err, '\n'));
+    fleet->model.ell = 0.2;
+    snprintf (fleet->agents [3].host, sizeof fleet->agents [3].host, "a\"b'c");
+    assert_int_equal (ss_fleet_write (fleet, path, err, sizeof err), -1);
+    assert_non_null (strstr (err, "both quotes"));
+    char *after = s_slurp (path);
+    assert_string_equal (before, after);
+    free (before);
+    free (after);
+    snprintf (fleet->agents [3].host, sizeof fleet->agents [3].host, "%s", fleet->host);
+    char nowhere [PATH_MAX + 32];
+    snprintf (nowhere, sizeof nowhere, "%s/no/such/dir/f.zpl", s_dir);
+    assert_int_equal (ss_fleet_write (fleet, nowhere, err, sizeof err), -1);
+    assert_non_null (strstr (err, "cannot write file (No such file or directory)"));
+    //  A CSV that went away
+    ss_fleet_destroy (&fleet);
+    s_write ("gone.csv", "id,x1,x2\n0,0,1\n1,0.5,0.25\n2,1,1\n");
+    fleet = s_load_ok ("fleet\n    graph\n        kind = complete\n    agents\n"
+                       "        count = 3\n        init = file\n        file = gone.csv\n",
+                       NULL, 0);
+    snprintf (path, sizeof path, "%s/gone.csv", s_dir);
+    unlink (path);
+    snprintf (path, sizeof path, "%s/sub/fleet.zpl", s_dir);
+    assert_int_equal (ss_fleet_write (fleet, path, err, sizeof err), -1);
+    assert_non_null (strstr (err, "fleet/agents/file"));
+    ss_fleet_destroy (&fleet);
+    DIR *dir = opendir (sub);
+    assert_non_null (dir);
+    for (struct dirent *entry = readdir (dir); entry; entry = readdir (dir))
+        assert_null (strstr (entry->d_name, ".tmp"));
+    closedir (dir);
+    unlink (path);
+    assert_int_equal (rmdir (sub), 0);
+}
+
+static void
+test_get_and_diff (void **state)
+{
+    (void) state;
+    ss_fleet_t *a = s_load_ok (s_every_key, NULL, 0);
+    ss_fleet_t *b = s_load_ok (s_every_key, NULL, 0);
+    char value [256];
+    assert_int_equal (ss_fleet_get (a, "model/ell", value, sizeof value), 0);
+    assert_string_equal (value, "0.2");
+    assert_int_equal (ss_fleet_get (a, "fleet/graph/edges", value, sizeof value), 0);
+    assert_string_equal (value, "0-1 1-2 2-3 3-0 1-3");
+    assert_int_equal (ss_fleet_get (a, "security/state", value, sizeof value), 0);
+    assert_string_equal (value, "ckpt");
+    assert_int_equal (ss_fleet_get (a, "agents/init", value, sizeof value), 0);
+    assert_string_equal (value, "box");
+    assert_int_equal (ss_fleet_get (a, "seed", value, sizeof value), 0);
+    assert_string_equal (value, "18446744073709551615");
+    assert_int_equal (ss_fleet_get (a, "model", value, sizeof value), -1);
+    assert_int_equal (ss_fleet_get (a, "agents/agent/x", value, sizeof value), -1);
+    assert_int_equal (ss_fleet_get (a, "nosuch", value, sizeof value), -1);
+    assert_int_equal (ss_fleet_get (a, "name", value, 3), -1);
+
+    assert_null (ss_fleet_diff (a, b));
+    b->model.vmax = 0.5;
+    assert_string_equal (ss_fleet_diff (a, b), "model/vmax");
+    b->model.vmax = a->model.vmax;
+    b->target.comp [1].std = 7;
+    assert_string_equal (ss_fleet_diff (a, b), "target/component/std");
+    b->target.comp [1].std = a->target.comp [1].std;
+    b->agents [3].x0 [2] = -0.0;
+    assert_string_equal (ss_fleet_diff (a, b), "agents/agent/x");
+    b->agents [3].x0 [2] = a->agents [3].x0 [2];
+    b->edges [3] = 0;
+    assert_string_equal (ss_fleet_diff (a, b), "graph/edges");
+    b->edges [3] = a->edges [3];
+    b->curve = true;
+    assert_string_equal (ss_fleet_diff (a, b), "security/curve");
+    ss_fleet_destroy (&a);
+    ss_fleet_destroy (&b);
 }
 
 //  --------------------------------------------------------------------------
@@ -1033,7 +1531,8 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    const char *names [] = { "fleet.zpl", "syntax.zpl", "good.csv", "target.zpl" };
+    const char *names [] = { "fleet.zpl", "syntax.zpl", "good.csv", "target.zpl",
+                             "pos.csv", "written.zpl", "again.zpl" };
     for (size_t n = 0; n < sizeof names / sizeof names [0]; n++) {
         char path [PATH_MAX + 32];
         snprintf (path, sizeof path, "%s/%s", s_dir, names [n]);
@@ -1062,6 +1561,12 @@ main (void)
         cmocka_unit_test (test_fleet_id),
         cmocka_unit_test (test_load_target),
         cmocka_unit_test (test_demo_fleet),
+        cmocka_unit_test (test_demo_documents_every_key),
+        cmocka_unit_test (test_ports),
+        cmocka_unit_test (test_key_table),
+        cmocka_unit_test (test_write),
+        cmocka_unit_test (test_write_paths),
+        cmocka_unit_test (test_get_and_diff),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -45,6 +45,7 @@
 #include "ss_cli.h"
 #include "ss_file.h"
 #include "ss_keys.h"
+#include "ss_kube.h"
 #include "ss_runlog.h"
 
 #define S_DEFAULT_PREFIX "/etc/swarmshape"
@@ -590,7 +591,10 @@ int
 ss_cmd_plan (int argc, char **argv)
 {
     ss_cli_args_t args;
-    int rc = ss_cli_parse ("plan", argc, argv, 1, "FLEET", &args);
+    ss_kube_args_t kube;        //  --kube: manifests instead of bundles (ss_kube.h)
+    int rc = ss_kube_take_args (&argc, argv, &kube);
+    if (rc == 0)
+        rc = ss_cli_parse ("plan", argc, argv, 1, "FLEET", &args);
     if (rc)
         return rc;
     if (!args.out) {
@@ -611,6 +615,11 @@ ss_cmd_plan (int argc, char **argv)
         fprintf (stderr, "swarmshape plan: %s: fleet/security/curve: is 0; the "
                  "installed units run encrypted fleets only (set it to 1)\n", fleet->path);
         rc = 2;
+    }
+    if (rc == 0 && kube.on) {
+        rc = ss_kube_plan (fleet, &kube, &args);
+        ss_fleet_destroy (&fleet);
+        return rc;
     }
     if (rc == 0)
         rc = s_coordinator_host (fleet, plan.coordinator_host, sizeof plan.coordinator_host);

@@ -140,7 +140,7 @@ deploy_track network "$NET"
 cleanup_hooks+=("comm -13 <(echo '$before_volumes') <(podman volume ls -q | sort) | xargs -r podman volume rm -f > /dev/null 2>&1")
 podman network create "$NET" > /dev/null || { fail "podman network create"; finish; }
 t0=$SECONDS
-timeout 120 podman kube play "$K/20-secrets.yaml" > "$TMP/play.log" 2>&1 \
+timeout 120 podman kube play --network "$NET" "$K/20-secrets.yaml" > "$TMP/play.log" 2>&1 \
     && timeout 120 podman kube play --network "$NET:alias=coordinator" \
         --configmap "$K/10-config.yaml" "$K/30-coordinator.yaml" >> "$TMP/play.log" 2>&1 \
     && timeout 120 podman kube play --network "$NET" \

@@ -33,7 +33,7 @@ F=$TMP/host.zpl
 cat > "$F" << 'ZPL'
 fleet
     name = units
-    rounds = 6000
+    rounds = 60000
     graph
         kind = ring
         degree = 2
@@ -55,7 +55,12 @@ podman run -d --name "$C" --systemd=always --cap-add SYS_ADMIN --network none \
     "$IMAGE" /lib/systemd/systemd > "$TMP/run.out" 2>&1 \
     || { echo "SKIP: systemd does not start in a container here: $(tail -n 1 "$TMP/run.out")"; exit 0; }
 cx() { timeout 120 podman exec "$C" "$@"; }
-state=$(cx systemctl is-system-running --wait 2>&1)
+#   Bounded: until systemd answers on its socket, then until it settles
+for ((i = 0; i < 120; i++)); do
+    state=$(cx systemctl is-system-running --wait 2>&1)
+    case "$state" in running|degraded|maintenance|stopping) break ;; esac
+    sleep 0.5
+done
 case "$state" in
     running|degraded) pass "systemd is PID 1 and up ($state)" ;;
     *) echo "SKIP: systemd did not boot in the container: $state"; podman logs --tail 5 "$C"; exit 0 ;;

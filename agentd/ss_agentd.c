@@ -14,6 +14,7 @@
 #include "ss_graph.h"
 #include "ss_keys.h"
 #include "ss_links.h"
+#include "ss_notify.h"
 #include "ss_peers.h"
 #include "ss_persist.h"
 #include "ss_proto.h"
@@ -398,6 +399,7 @@ s_finish (ss_agentd_t *self)
     if (self->finished)
         return -1;
     self->finished = true;
+    ss_notify_stopping ();
     uint64_t k = ss_peers_round (self->peers);
     s_report (self, k);
     s_heartbeats (self);
@@ -468,6 +470,10 @@ s_progress (ss_agentd_t *self)
         snprintf (total, sizeof total, "/%lld", (long long) self->fleet->rounds);
     s_info (self, "round %llu%s  step %.3e  typical round %.2f ms", (unsigned long long) k,
             total, self->step, ss_peers_typical_ms (self->peers));
+    ss_notify_status ("round %llu%s, epoch %llu, %d of %d neighbours live",
+                      (unsigned long long) k, total,
+                      (unsigned long long) ss_peers_epoch (self->peers),
+                      ss_peers_live (self->peers), self->n);
 }
 
 //  The start barrier, once
@@ -492,6 +498,11 @@ s_start (ss_agentd_t *self, int64_t now)
             (unsigned long long) ss_peers_round (self->peers), ss_peers_live (self->peers),
             self->n);
     s_heartbeats (self);
+    //  Our links are up both ways: systemctl start returns (Type=notify)
+    ss_notify_ready ();
+    ss_notify_status ("running from round %llu, %d of %d neighbours live",
+                      (unsigned long long) ss_peers_round (self->peers),
+                      ss_peers_live (self->peers), self->n);
     uint64_t k = ss_peers_round (self->peers);
     if (k == 0 || self->resumed)
         s_report (self, k);

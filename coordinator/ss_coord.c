@@ -28,6 +28,7 @@
 #include "ss_graph.h"
 #include "ss_keys.h"
 #include "ss_members.h"
+#include "ss_notify.h"
 #include "ss_proto.h"
 #include "ss_round.h"
 #include "ss_rows.h"
@@ -1220,6 +1221,8 @@ ss_coord_run (ss_coord_t *self)
     self->loop = zloop_new ();
     if (!self->loop)
         return 1;
+    //  Bound: systemctl start returns (Type=notify)
+    ss_notify_ready ();
     zloop_reader (self->loop, self->router, s_on_router, self);
     if (self->zap)
         zloop_reader (self->loop, ss_zap_socket (self->zap), s_on_zap, self);
@@ -1230,6 +1233,7 @@ ss_coord_run (ss_coord_t *self)
         if (zloop_start (self->loop) == -1 || s_check_end (self) == -1)
             break;
     }
+    ss_notify_stopping ();
     if (s_write_files (self))
         self->exit_code = 1;
     return self->exit_code;

@@ -62,15 +62,22 @@ s_bind_address (const char *host, char *out, size_t size)
     return 0;
 }
 
-//  ZMTP heartbeats: a connection that carries nothing for lost_after_ms is
-//  closed (and a DEALER reconnects) instead of queueing into it for ever
+//  Dead connections are closed by the kernel, not by ZMTP heartbeats:
+//  libzmq 4.3.4 aborts (!_io_error, stream_engine_base.cpp:331; libzmq
+//  issues 3937, 4364, 4767) when a ZMTP heartbeat fires on a connection
+//  whose receive pipe is full, which a peer flooding us can cause. A TCP
+//  connection whose data stays unacknowledged for lost_after_ms
+//  (TCP_USER_TIMEOUT, ZMQ_TCP_MAXRT) or that is idle and silent (keepalive)
+//  is closed, and a DEALER reconnects. Liveness itself is our heartbeats'.
 static void
 s_keepalive (zsock_t *sock, const ss_fleet_t *fleet)
 {
-    zsock_set_heartbeat_ivl (sock, fleet->heartbeat_ms);
-    zsock_set_heartbeat_timeout (sock, fleet->lost_after_ms);
-    //  ZMTP carries the TTL in deciseconds, 16 bits
-    zsock_set_heartbeat_ttl (sock, fleet->lost_after_ms < 6553500? fleet->lost_after_ms: 6553500);
+    int seconds = fleet->lost_after_ms / 1000 > 0? fleet->lost_after_ms / 1000: 1;
+    zsock_set_tcp_maxrt (sock, fleet->lost_after_ms);
+    zsock_set_tcp_keepalive (sock, 1);
+    zsock_set_tcp_keepalive_idle (sock, seconds);
+    zsock_set_tcp_keepalive_intvl (sock, 1);
+    zsock_set_tcp_keepalive_cnt (sock, 3);
 }
 
 void

@@ -1196,8 +1196,14 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     zsock_set_maxmsgsize (self->router, (int) (largest > SS_PROTO_MAX_FRAME? largest:
                                                SS_PROTO_MAX_FRAME));
     zsock_set_handshake_ivl (self->router, 10000);
-    zsock_set_heartbeat_ivl (self->router, fleet->heartbeat_ms);
-    zsock_set_heartbeat_timeout (self->router, fleet->lost_after_ms);
+    //  Dead connections closed by the kernel (not ZMTP heartbeats: see
+    //  agentd/ss_links.c s_keepalive)
+    zsock_set_tcp_maxrt (self->router, fleet->lost_after_ms);
+    zsock_set_tcp_keepalive (self->router, 1);
+    zsock_set_tcp_keepalive_idle (self->router, fleet->lost_after_ms / 1000 > 0?
+                                                fleet->lost_after_ms / 1000: 1);
+    zsock_set_tcp_keepalive_intvl (self->router, 1);
+    zsock_set_tcp_keepalive_cnt (self->router, 3);
     if (self->cert)
         ss_keys_apply_server (self->router, self->cert);
     if (zsock_bind (self->router, "%s", fleet->coordinator) == -1) {

@@ -97,7 +97,6 @@ struct ss_agentd_t {
     bool have_pending;
     ss_mixture_t *target_now;   //  in force: count 0 and cells 0 = the fleet's
     uint64_t target_now_round;
-    uint32_t hb_turn;           //  heartbeats rotate over the connections
     ss_peer_state_t *was;       //  n: peer states before the liveness check
     int exit_code;
 };
@@ -156,7 +155,9 @@ s_state (ss_agentd_t *self)
 }
 
 //  A HEARTBEAT to neighbour p (want: 0, or r + 1 to ask for its estimate
-//  of round r), on the next connection in turn
+//  of round r), on every connection of the link: liveness and repair
+//  requests get through as long as one connection does (under heavy loss
+//  a TCP connection retransmits for seconds); they are small
 static void
 s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
 {
@@ -167,9 +168,9 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
     s_header (self, &hb.hdr, ss_peers_round (self->peers));
     size_t size;
     if (ss_heartbeat_encode_into (&hb, self->frame, self->frame_cap, &size) == 0)
-        ss_links_send (self->links, p, (int) (self->hb_turn++
-                                              % (uint32_t) ss_links_connections (self->links)),
-                       self->frame, size);
+        for (int c = 0; c < ss_links_connections (self->links); c++)
+            zmq_send (zsock_resolve (ss_links_dealer (self->links, p, c)), self->frame, size,
+                      ZMQ_DONTWAIT);
 }
 
 //  HEARTBEAT to every neighbour, live or lost (a lost one that hears us

@@ -1198,7 +1198,7 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     zsock_set_handshake_ivl (self->router, 10000);
     //  Dead connections closed by the kernel (not ZMTP heartbeats: see
     //  agentd/ss_links.c s_keepalive)
-    zsock_set_tcp_maxrt (self->router, fleet->lost_after_ms);
+    zsock_set_tcp_maxrt (self->router, 4 * fleet->lost_after_ms);
     zsock_set_tcp_keepalive (self->router, 1);
     zsock_set_tcp_keepalive_idle (self->router, fleet->lost_after_ms / 1000 > 0?
                                                 fleet->lost_after_ms / 1000: 1);

@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages swarmshape needs, only those missing.
 # Uses sudo when not root. Usage: deploy/install-deps.sh [extra packages...]
+# An extra argument @live stands for the live page's test tools (below).
 set -euo pipefail
+extra=()
+for p in "$@"; do
+    case $p in
+        # tests/integration/live.sh: promtool and a Prometheus server, headless
+        # Chromium driven by chromedriver, curl (it skips what is missing)
+        @live) extra+=(prometheus chromium chromium-driver curl) ;;
+        *) extra+=("$p") ;;
+    esac
+done
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
           libmsgpack-dev libsodium-dev libcmocka-dev python3
-          libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core "$@")
+          libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core
+          libmicrohttpd-dev ${extra[@]+"${extra[@]}"})
+# coordinator: libmicrohttpd (its live page and /metrics), jansson (state.json)
 # swarmshape plot: cairo (PNG, SVG), fontconfig and DejaVu (its text),
 # jansson (reads trace.jsonl); ffmpeg, when installed, makes --frames' replay
 # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces, tc),

@@ -221,7 +221,7 @@ ss_view_run (ss_view_t *self, ss_members_t *members, const ss_view_run_t *run,
     pthread_mutex_unlock (&self->lock);
 }
 
-//  Under the lock: the rate over the window (ss_view.h)
+//  The rate over the window (ss_view.h), under the lock or of a copy
 static double
 s_rate (ss_view_t *self, double now)
 {
@@ -256,6 +256,58 @@ ss_view_round (ss_view_t *self)
     int64_t round = self->round;
     pthread_mutex_unlock (&self->lock);
     return round;
+}
+
+//  Free a copy made by s_copy
+static void
+s_copy_free (ss_view_t **copy_p)
+{
+    ss_view_t *copy = *copy_p;
+    if (copy) {
+        free (copy->ids);
+        free (copy->x);
+        free (copy->trace);
+        free (copy->grid);
+        free (copy->drops);
+        free (copy->agents);
+        free (copy);
+        *copy_p = NULL;
+    }
+}
+
+static void *
+s_dup (const void *data, size_t size)
+{
+    void *copy = malloc (size? size: 1);
+    if (copy)
+        memcpy (copy, data, size);
+    return copy;
+}
+
+//  The snapshot copied under the lock, so that rendering (the slow part:
+//  text, a jansson tree) holds it only for a few memcpy's; NULL if out of
+//  memory. The copy has no lock: s_copy_free it.
+static ss_view_t *
+s_copy (ss_view_t *self)
+{
+    ss_view_t *copy = malloc (sizeof (ss_view_t));
+    if (!copy)
+        return NULL;
+    pthread_mutex_lock (&self->lock);
+    *copy = *self;
+    size_t n = (size_t) self->n, d = (size_t) self->d;
+    size_t cells = (size_t) self->nq * (self->grid_dim == 2? (size_t) self->nq: 1);
+    copy->ids = s_dup (self->ids, (size_t) self->in_row * sizeof (int));
+    copy->x = s_dup (self->x, (size_t) self->in_row * d * sizeof (double));
+    copy->trace = s_dup (self->trace, (size_t) self->n_trace * sizeof (s_point_t));
+    copy->grid = s_dup (self->grid, cells * sizeof (double));
+    copy->drops = s_dup (self->drops, (size_t) self->n_reasons * sizeof (uint64_t));
+    copy->agents = s_dup (self->agents, n * sizeof (s_agent_t));
+    pthread_mutex_unlock (&self->lock);
+    if (!copy->ids || !copy->x || !copy->trace || !copy->grid || !copy->drops
+    ||  !copy->agents)
+        s_copy_free (&copy);
+    return copy;
 }
 
 static int64_t
@@ -307,14 +359,16 @@ s_label (FILE *out, const char *text)
 }
 
 char *
-ss_view_metrics (ss_view_t *self, double now)
+ss_view_metrics (ss_view_t *view, double now)
 {
+    ss_view_t *self = s_copy (view);
     char *text = NULL;
     size_t size = 0;
-    FILE *out = open_memstream (&text, &size);
-    if (!out)
+    FILE *out = self? open_memstream (&text, &size): NULL;
+    if (!out) {
+        s_copy_free (&self);
         return NULL;
-    pthread_mutex_lock (&self->lock);
+    }
     s_family (out, "swarmshape_info", "gauge", "The fleet monitored (value 1).");
     fputs ("swarmshape_info{fleet=\"", out);
     s_label (out, self->name);
@@ -395,7 +449,7 @@ ss_view_metrics (ss_view_t *self, double now)
     for (int i = 0; i < self->n; i++)
         fprintf (out, "swarmshape_agent_substitutions_total{agent=\"%d\"} %llu\n", i,
                  (unsigned long long) self->agents [i].substitutions);
-    pthread_mutex_unlock (&self->lock);
+    s_copy_free (&self);
     if (fclose (out)) {
         free (text);
         return NULL;
@@ -417,7 +471,7 @@ s_state_name (uint32_t state)
     return state < 4? names [state]: "unknown";
 }
 
-//  Under the lock: the trace as columns
+//  The trace as columns
 static json_t *
 s_json_trace (const ss_view_t *self)
 {
@@ -482,9 +536,11 @@ s_json_members (const ss_view_t *self)
 }
 
 char *
-ss_view_json (ss_view_t *self, double now)
+ss_view_json (ss_view_t *view, double now)
 {
-    pthread_mutex_lock (&self->lock);
+    ss_view_t *self = s_copy (view);
+    if (!self)
+        return NULL;
     bool row = self->have_row;
     json_t *lost = json_array (), *drops = json_object ();
     for (int i = 0; i < self->n; i++)
@@ -515,7 +571,7 @@ ss_view_json (ss_view_t *self, double now)
         json_object_set_new (root, "grid", s_json_target (self));
         json_object_set_new (root, "members", s_json_members (self));
     }
-    pthread_mutex_unlock (&self->lock);
+    s_copy_free (&self);
     char *text = root? json_dumps (root, JSON_COMPACT | JSON_REAL_PRECISION (10)): NULL;
     json_decref (root);
     return text;

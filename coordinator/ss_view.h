@@ -7,9 +7,10 @@
     reason, late and missed reports). The HTTP thread renders the
     snapshot as Prometheus text (ss_view_metrics) or as the JSON the page
     draws (ss_view_json). One mutex guards the snapshot; updates copy
-    plain numbers, renders format them, so neither side holds it for
-    long and the reactor never waits on a slow client (the HTTP library
-    buffers the rendered text, not the view).
+    plain numbers in, a render copies the snapshot out (a few memcpy's)
+    and formats the copy without the lock, so the reactor never waits on a
+    render or a slow client (bench_view: the lock is held microseconds
+    where a render of 500 agents takes milliseconds).
 
     What it keeps:
     - the last row: round, J, kl, disagreement, bias, grad, step, the

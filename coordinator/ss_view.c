@@ -103,21 +103,29 @@ ss_view_new (const char *name, const ss_model_t *model, int n, int64_t rounds,
     return self;
 }
 
+//  Free a view's arrays and the view (or a copy made by s_copy)
+static void
+s_copy_free (ss_view_t **copy_p)
+{
+    ss_view_t *copy = *copy_p;
+    if (copy) {
+        free (copy->ids);
+        free (copy->x);
+        free (copy->trace);
+        free (copy->grid);
+        free (copy->drops);
+        free (copy->agents);
+        free (copy);
+        *copy_p = NULL;
+    }
+}
+
 void
 ss_view_destroy (ss_view_t **self_p)
 {
-    ss_view_t *self = *self_p;
-    if (!self)
-        return;
-    pthread_mutex_destroy (&self->lock);
-    free (self->ids);
-    free (self->x);
-    free (self->trace);
-    free (self->grid);
-    free (self->drops);
-    free (self->agents);
-    free (self);
-    *self_p = NULL;
+    if (*self_p)
+        pthread_mutex_destroy (&(*self_p)->lock);
+    s_copy_free (self_p);
 }
 
 //  The target density in force: per unit length (1-D), area (2-D), or
@@ -256,23 +264,6 @@ ss_view_round (ss_view_t *self)
     int64_t round = self->round;
     pthread_mutex_unlock (&self->lock);
     return round;
-}
-
-//  Free a copy made by s_copy
-static void
-s_copy_free (ss_view_t **copy_p)
-{
-    ss_view_t *copy = *copy_p;
-    if (copy) {
-        free (copy->ids);
-        free (copy->x);
-        free (copy->trace);
-        free (copy->grid);
-        free (copy->drops);
-        free (copy->agents);
-        free (copy);
-        *copy_p = NULL;
-    }
 }
 
 static void *

@@ -10,10 +10,14 @@
 #       (a local base image where no registry answers), python3-yaml (the
 #       manifest checks). deploy/container/setup.sh installs them and
 #       configures podman for this machine.
+#   deploy/install-deps.sh --group live
+#       tests/integration/live.sh's tools: promtool and a Prometheus server,
+#       headless Chromium driven by chromedriver, curl (it skips what is
+#       missing)
 set -euo pipefail
 group=build
 if [ "${1:-}" = "--group" ]; then
-    group=${2:?"--group needs a name: build or containers"}
+    group=${2:?"--group needs a name: build, containers or live"}
     shift 2
 fi
 case "$group" in
@@ -21,12 +25,15 @@ case "$group" in
         packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
                   libmsgpack-dev libsodium-dev libcmocka-dev libsystemd-dev
                   libopenblas-serial-dev python3
-                  libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core "$@")
+                  libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core
+                  libmicrohttpd-dev "$@")
         # libsystemd: sd_notify (readiness under systemd); OpenBLAS (serial:
         # one thread inside each agent): dgemm and LAPACK's dpotrf/dpotrs in
         # the core where they beat the hand-written loops; swarmshape plot:
         # cairo (PNG, SVG), fontconfig and DejaVu (its text), jansson (reads
-        # trace.jsonl); ffmpeg, when installed, makes --frames' replay.
+        # trace.jsonl); ffmpeg, when installed, makes --frames' replay;
+        # coordinator: libmicrohttpd (its live page and /metrics), jansson
+        # (state.json).
         # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces,
         # tc), nftables (swarmshape experiment: loss and partitions in the
         # kernel), valgrind, systemd (systemd-analyze verify of the units)
@@ -35,8 +42,11 @@ case "$group" in
         packages=(podman podman-compose runc conmon netavark aardvark-dns
                   catatonit iptables debootstrap python3-yaml "$@")
         ;;
+    live)
+        packages=(prometheus chromium chromium-driver curl "$@")
+        ;;
     *)
-        echo "install-deps.sh: --group $group: expected build or containers" >&2
+        echo "install-deps.sh: --group $group: expected build, containers or live" >&2
         exit 2
         ;;
 esac

@@ -21,6 +21,10 @@ if ./deploy/container/setup.sh; then
 else
     containers="podman cannot run containers here (setup.sh said why above): the deployment tests will SKIP"
 fi
+#  The live page's tests (prometheus, chromium, chromedriver) are optional:
+#  tests/integration/live.sh says SKIP for what could not be installed
+./deploy/install-deps.sh --group live \
+    || echo "run.sh: the live page's test tools could not be installed (live.sh will skip)" >&2
 
 stage() { printf '\n=== %s ===\n' "$*"; }
 

@@ -33,6 +33,7 @@ struct ss_peers_t {
     bool resumed;               //  we join a running fleet
     int64_t started_at, round_start;
     bool substituted;           //  this round ran without someone
+    bool repaired;              //  this round asked for a late estimate again
     uint64_t *out;              //  K: masses sent this round, all links
     int64_t samples [SS_PEERS_SAMPLES];     //  clean round durations (us)
     int n_samples, next_sample;
@@ -396,7 +397,8 @@ s_evidence (ss_peers_t *self, ss_peer_t *peer, int64_t now)
 {
     if (peer->evidence_at < 0 && !s_holds (peer, self->round)) {
         peer->evidence_at = now;
-        peer->want_at = -1;     //  ask for it at once
+        peer->want_at = -1;     //  ask for it at once, and often again
+        peer->wants = 0;
     }
 }
 
@@ -405,6 +407,7 @@ ss_peers_begin (ss_peers_t *self, int64_t now, const double *s)
 {
     self->round_start = now;
     self->substituted = false;
+    self->repaired = false;
     int live = ss_peers_live (self);
     //  `out` is not reset here: masses sent in a round that never ran (we
     //  jumped away from it) are still owed, and the next round subtracts
@@ -413,6 +416,7 @@ ss_peers_begin (ss_peers_t *self, int64_t now, const double *s)
         ss_peer_t *peer = &self->peers [p];
         peer->evidence_at = -1;
         peer->want_at = -1;
+        peer->wants = 0;
         if (peer->state == SS_PEER_LOST) {
             peer->weight = 0;
             continue;
@@ -636,7 +640,12 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
             if (*n_want < room)
                 want [(*n_want)++] = p;
             self->counters [SS_CTR_WANTS]++;
-            due = now + repair;
+            if (peer->evidence_at >= 0)
+                self->repaired = true;
+            //  Again after one repair interval, then two, four... (at most
+            //  32): a link that stays stalled is not flooded with requests
+            due = now + (repair << (peer->wants < 5? peer->wants: 5));
+            peer->wants++;
         }
         peer->want_at = due;
         *wake = *wake < due? *wake: due;
@@ -712,7 +721,9 @@ bool
 ss_peers_end (ss_peers_t *self, int64_t now)
 {
     uint64_t k = self->round;
-    if (!self->substituted) {
+    //  The typical round: rounds that neither substituted nor repaired a
+    //  late estimate (the fleet's pace, not the network's losses)
+    if (!self->substituted && !self->repaired) {
         self->samples [self->next_sample] = now - self->round_start;
         self->next_sample = (self->next_sample + 1) % SS_PEERS_SAMPLES;
         if (self->n_samples < SS_PEERS_SAMPLES)

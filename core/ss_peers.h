@@ -32,8 +32,8 @@
     or a RUNNING heartbeat of a later round: its estimate of round k is in
     the network, late or lost), we ask it to send that estimate again (a
     WANT in a heartbeat, answered by a resend on another connection) at
-    once and every typical round (the median of the last rounds that needed
-    no substitution), and give it a grace of grace_factor typical rounds
+    once and every typical round, backing off (the typical round: the median
+    of the last rounds that needed no substitution and no repair), and give it a grace of grace_factor typical rounds
     and at least four of the slowest recent ones (between grace_min_ms and
     grace_max_ms), so that an overloaded host's scheduling delays never
     reach it: a repair nearly always arrives long before. After the grace
@@ -138,6 +138,7 @@ typedef struct {
     //  Waiting on it in this round
     int64_t evidence_at;    //  when it was first seen past our round (-1 not)
     int64_t want_at;        //  when the next WANT to it is due (0: now)
+    int wants;              //  WANTs to it in this round (they back off)
 } ss_peer_t;
 
 typedef enum {

@@ -203,7 +203,7 @@ static const ss_fleet_key_t s_keys [] = {
       "the last 31 clean ones; repairs are asked every typical round), and at least 4 "
       "of the slowest of them ..." },
     { "faults/grace_min_ms", SS_FLEET_INT, F (grace_min_ms), 1, 86400000, NULL, NULL,
-      "1000", NULL, 0, "... and at least this (round_timeout_ms wins if smaller)" },
+      "100", NULL, 0, "... and at least this (round_timeout_ms wins if smaller)" },
     { "faults/lost_after_ms", SS_FLEET_INT, F (lost_after_ms), 1, 86400000, NULL, NULL,
       "5000", NULL, 0, "silence after which a neighbour is lost (> heartbeat_ms)" },
     { "faults/evasive_ms", SS_FLEET_INT, F (evasive_ms), 0, 86400000, NULL, NULL,

@@ -95,7 +95,7 @@ fleet
                                 #   (the median of the last 31 clean ones; repairs
                                 #   are asked every typical round), and at least
                                 #   4 of the slowest of them ...
-        grace_min_ms = 1000     #   [1000] ... and at least this (round_timeout_ms
+        grace_min_ms = 100      #   [100] ... and at least this (round_timeout_ms
                                 #   wins if smaller)
         lost_after_ms = 5000    #   [5000] silence after which a neighbour is
                                 #   lost (> heartbeat_ms)

@@ -292,6 +292,8 @@ test_waits (void **state)
     assert_int_equal (n_want, 0);
     assert_int_equal (s_poll (self, t + 4 * MS, &n_want), SS_ROUND_WAIT);
     assert_int_equal (n_want, 1);
+    assert_int_equal (s_poll (self, t + 6 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 0);                       //  backing off
     assert_int_equal (s_poll (self, t + 100 * MS, &n_want), SS_ROUND_WAIT);   //  still waited for
     //  Now it is seen one round past us (its round k estimate is lost)
     t += 100 * MS;
@@ -299,7 +301,11 @@ test_waits (void **state)
     assert_int_equal (s_poll (self, t, &n_want), SS_ROUND_WAIT);
     assert_int_equal (n_want, 1);                       //  a WANT at once
     assert_int_equal (s_poll (self, t + MS, &n_want), SS_ROUND_WAIT);
-    assert_int_equal (n_want, 1);                       //  and every typical round
+    assert_int_equal (n_want, 1);                       //  again after a typical round,
+    assert_int_equal (s_poll (self, t + 3 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 0);                       //  then after two
+    assert_int_equal (s_poll (self, t + 3 * MS, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 1);
     assert_int_equal (s_poll (self, t + 4 * MS - 1, &n_want), SS_ROUND_WAIT);
     assert_int_equal (s_poll (self, t + 4 * MS, &n_want), SS_ROUND_READY);      //  grace over
     ss_neighbour_t nbrs [4];

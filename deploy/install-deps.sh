@@ -4,9 +4,11 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libzmq3-dev libczmq-dev
           libmsgpack-dev libsodium-dev libcmocka-dev python3
-          libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core "$@")
+          libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core
+          libpng-dev "$@")
 # swarmshape plot: cairo (PNG, SVG), fontconfig and DejaVu (its text),
-# jansson (reads trace.jsonl); ffmpeg, when installed, makes --frames' replay
+# jansson (reads trace.jsonl); ffmpeg, when installed, makes --frames' replay;
+# libpng: PNG pictures as targets (target/image, swarmshape target FILE.png)
 # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces, tc),
 # nftables (swarmshape experiment: packet loss and partitions in the kernel),
 # valgrind, systemd (systemd-analyze verify of the units)

@@ -8,26 +8,20 @@
 #   R + 1 and J falls after it; swarmshape plot draws the run. And the
 #   refusals: a picture for a 3-D fleet and a white picture get one line,
 #   exit 2, nothing sent. Every wait is bounded; leftovers are killed.
-set -u
+source "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/../ports.bash"
-B=$(cd "${1:?usage: image_target.sh BUILD_DIR}" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-SS=$B/cli/swarmshape
+SS=$SWARMSHAPE
 PICTURE=$SRC/deploy/targets/s.pgm
-T=$(mktemp -d /tmp/ss-image.XXXXXX)
-FAILS=0
+T=$TMP
 LPID=
-
-cleanup () {
+leftovers () {
     [ -n "$LPID" ] && kill -TERM "$LPID" 2>/dev/null
     for pid in $(pgrep -f "$T/"); do kill -KILL "$pid" 2>/dev/null; done
-    rm -rf "$T"
 }
-trap cleanup EXIT
+cleanup_hooks+=(leftovers)
 
-fail () { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass () { echo "ok: $*"; }
-
+#   wait_for SECONDS COMMAND...: poll until COMMAND succeeds
 wait_for () {
     local until=$((SECONDS + $1)); shift
     until "$@"; do
@@ -122,5 +116,4 @@ PY
         && pass "plot: $(tr '\n' ' ' < "$T/plot.out")" || fail "plot: $(cat "$T/plot.out")"
 fi
 
-[ $FAILS -eq 0 ] && echo "image_target.sh: all passed" || echo "image_target.sh: $FAILS failed"
-exit $((FAILS > 0))
+finish

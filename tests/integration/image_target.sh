@@ -21,15 +21,6 @@ leftovers () {
 }
 cleanup_hooks+=(leftovers)
 
-#   wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-wait_for () {
-    local until=$((SECONDS + $1)); shift
-    until "$@"; do
-        [ $SECONDS -ge $until ] && return 1
-        sleep 0.1
-    done
-}
-
 PORT=$(free_ports 100) || { echo "FAIL: no free ports"; exit 1; }
 cat > "$T/fleet.zpl" <<ZPL
 fleet

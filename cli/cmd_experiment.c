@@ -173,6 +173,10 @@ s_write_host_fleet (s_exp_t *x, const ss_fleet_t *fleet, const char *const *sets
         s_absolute (fleet->init_file, path, sizeof path);
         zconfig_put (top, "agents/file", path);
     }
+    if (*fleet->target_image) {
+        s_absolute (fleet->target_image, path, sizeof path);
+        zconfig_put (top, "target/image", path);
+    }
     const char *port = strrchr (fleet->coordinator, ':');
     char endpoint [256];
     snprintf (endpoint, sizeof endpoint, "tcp://%s:%s",

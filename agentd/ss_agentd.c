@@ -826,6 +826,17 @@ s_on_coordinator (zloop_t *loop, zsock_t *sock, void *arg)
     return s_advance (self);
 }
 
+//  A connection made or accepted: its TCP options
+static int
+s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    ss_agentd_t *self = (ss_agentd_t *) arg;
+    self->counters [SS_CTR_TCP_TUNED] += (uint64_t) ss_tcptune_drain (ss_links_tune (self->links),
+                                                                   sock);
+    return 0;
+}
+
 //  Data a neighbour pushed back on our outbound connection: nothing
 //  legitimate does; read it so nothing piles up, count it
 static int
@@ -1032,6 +1043,9 @@ ss_agentd_run (ss_agentd_t *self)
             zloop_reader (self->loop, ss_links_dealer (self->links, p, c), s_on_dealer, self);
     if (ss_links_zap (self->links))
         zloop_reader (self->loop, ss_zap_socket (ss_links_zap (self->links)), s_on_zap, self);
+    ss_tcptune_t *tune = ss_links_tune (self->links);
+    for (int i = 0; i < ss_tcptune_size (tune); i++)
+        zloop_reader (self->loop, ss_tcptune_monitor (tune, i), s_on_tcptune, self);
     zloop_timer (self->loop, (size_t) fleet->heartbeat_ms, 0, s_on_heartbeat_timer, self);
 
     char list [512] = "";

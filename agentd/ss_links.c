@@ -8,6 +8,7 @@
 #include "ss_links.h"
 #include "ss_keys.h"
 #include "ss_proto.h"
+#include "ss_tcptune.h"
 
 #define S_HANDSHAKE_MS   10000  //  an unauthenticated handshake is dropped after
 #define S_NEIGHBOUR_HWM  2      //  frames queued per outbound connection ...
@@ -32,6 +33,7 @@ struct ss_links_t {
     zsock_t *coord;
     ss_zap_t *zap;
     zcert_t *cert;
+    ss_tcptune_t *tune;         //  TCP options of every tcp:// connection
     char endpoints [600];
 };
 
@@ -99,6 +101,7 @@ ss_links_destroy (ss_links_t **self_p)
     free (self->links);
     zsock_destroy (&self->coord);
     zsock_destroy (&self->router);
+    ss_tcptune_destroy (&self->tune);
     ss_zap_destroy (&self->zap);
     zcert_destroy (&self->cert);
     free (self);
@@ -187,7 +190,11 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     }
     self->router = zsock_new (ZMQ_ROUTER);
     self->coord = zsock_new (ZMQ_DEALER);
-    if (!self->router || !self->coord) {
+    ss_tcpopt_t opt = { .rto_min_us = fleet->rto_min_ms * 1000,
+                        .delack_max_us = fleet->delack_max_ms * 1000,
+                        .thin_linear = fleet->rto_min_ms > 0 };
+    self->tune = ss_tcptune_new (&opt);
+    if (!self->router || !self->coord || !self->tune) {
         code = 1;
         snprintf (err, err_size, "cannot create sockets");
         goto done;
@@ -197,6 +204,7 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_maxmsgsize (self->router, (int) config->max_frame);
     zsock_set_handshake_ivl (self->router, S_HANDSHAKE_MS);
     s_keepalive (self->router, fleet);
+    ss_tcptune_watch (self->tune, self->router);
     if (!config->insecure)
         ss_keys_apply_server (self->router, self->cert);
     if (zsock_bind (self->router, "tcp://%s:%d", address, me->port) < 0) {
@@ -241,6 +249,8 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
             zsock_set_reconnect_ivl (dealer, S_RECONNECT_MS);
             zsock_set_reconnect_ivl_max (dealer, S_RECONNECT_MAX);
             s_keepalive (dealer, fleet);
+            if (!self->links [p].ipc)
+                ss_tcptune_watch (self->tune, dealer);
             if (!config->insecure)
                 ss_keys_apply_client (dealer, self->cert, zcert_public_txt (peer_certs [p]));
             if (zsock_connect (dealer, "%s", endpoint)) {
@@ -260,6 +270,8 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_immediate (self->coord, 1);
     zsock_set_linger (self->coord, 0);
     s_keepalive (self->coord, fleet);
+    if (strncmp (fleet->coordinator, "tcp://", 6) == 0)
+        ss_tcptune_watch (self->tune, self->coord);
     if (!config->insecure)
         ss_keys_apply_client (self->coord, self->cert, zcert_public_txt (coord_cert));
     char coord [300];
@@ -313,6 +325,12 @@ zsock_t *
 ss_links_dealer (ss_links_t *self, int p, int c)
 {
     return self->links [p].dealers [c];
+}
+
+ss_tcptune_t *
+ss_links_tune (ss_links_t *self)
+{
+    return self->tune;
 }
 
 const char *

@@ -8,7 +8,9 @@
       endpoint too. It receives ESTIMATE and HEARTBEAT from neighbours.
     - To each neighbour, links/connections DEALERs (CURVE clients), used in
       turn: a connection stalled behind a lost TCP segment never holds the
-      next round's estimate. ipc:// for a neighbour on our host (auto),
+      next round's estimate. Their TCP retransmission timeout and delayed
+      acknowledgements are short (ss_tcptune: links/rto_min_ms,
+      links/delack_max_ms), so a stall lasts milliseconds. ipc:// for a neighbour on our host (auto),
       else tcp://. Nothing legitimate comes back on them: what does is read
       and dropped, so nothing piles up.
     - One DEALER to the coordinator (routing id "agent-<i>", so the
@@ -33,6 +35,7 @@
 #include <czmq.h>
 #include "ss_fleet.h"
 #include "ss_zap.h"
+#include "ss_tcptune.h"
 
 typedef struct {
     const ss_fleet_t *fleet;
@@ -59,6 +62,9 @@ zsock_t *ss_links_coordinator (ss_links_t *self);
 ss_zap_t *ss_links_zap (ss_links_t *self);
 int ss_links_connections (ss_links_t *self);
 zsock_t *ss_links_dealer (ss_links_t *self, int p, int c);
+//  The TCP options of the links' tcp:// connections: its monitors are
+//  polled by the reactor (ss_tcptune_drain)
+ss_tcptune_t *ss_links_tune (ss_links_t *self);
 //  What the ROUTER bound, for the log
 const char *ss_links_endpoints (ss_links_t *self);
 //  Transport used to reach neighbour p: "tcp" or "ipc"

@@ -76,6 +76,8 @@ typedef struct {
     //  links (not hashed either)
     int connections;        //  connections per link, used in turn
     ss_transport_t transport;   //  same-host links over ipc:// (auto) or tcp
+    int rto_min_ms;         //  TCP retransmission timeout's floor (0: the kernel's)
+    int delack_max_ms;      //  longest delayed acknowledgement (0: the kernel's)
 } ss_fleet_t;
 //  (defaults, bounds and documentation of every field: the key table)
 

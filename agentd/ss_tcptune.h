@@ -1,0 +1,63 @@
+/*  ss_tcptune: the TCP options ZeroMQ has none for, set on each connection
+    of a socket as it is made or accepted.
+
+    On a lossy link a lost segment stalls its TCP connection until the
+    sender retransmits: after the retransmission timeout, at least 200 ms
+    by default (and doubled at each further loss), 50 to 100 of a fleet's
+    rounds. Linux >= 6.15 lets a program choose, per socket, the
+    retransmission timeout's floor (TCP_RTO_MIN_US) and how long the
+    receiver may delay an acknowledgement (TCP_DELACK_MAX_US, so the
+    sender's round-trip estimate and its timeout stay short); linear
+    timeouts for thin streams (TCP_THIN_LINEAR_TIMEOUTS, any kernel) stop
+    the doubling for the first retransmissions of a connection with few
+    segments in flight, which is what a fleet's links are. Nothing is
+    changed for the rest of the host (no route or sysctl).
+
+    ZeroMQ makes and accepts the connections in its I/O thread; its socket
+    monitor reports each one with the descriptor (ZMQ_EVENT_CONNECTED,
+    ZMQ_EVENT_ACCEPTED), which the reactor reads from the monitor's PAIR
+    socket and tunes. Descriptors that are not TCP (ipc://) are left alone.
+    A kernel without an option refuses it once (counted, said once in the
+    log): the fleet then runs with the kernel's timeouts.
+*/
+#ifndef SS_TCPTUNE_H
+#define SS_TCPTUNE_H
+
+#include <stdbool.h>
+#include <czmq.h>
+
+typedef struct {
+    int rto_min_us;             //  > 0: the retransmission timeout's floor
+    int delack_max_us;          //  > 0: the longest delayed acknowledgement
+    bool thin_linear;           //  linear timeouts for thin streams
+} ss_tcpopt_t;
+
+//  What ss_tcpopt_apply could not set (bits), 0 when all of it was set
+#define SS_TCPOPT_NO_RTO_MIN    1
+#define SS_TCPOPT_NO_DELACK_MAX 2
+#define SS_TCPOPT_NO_THIN       4
+#define SS_TCPOPT_NOT_TCP       8   //  not a TCP descriptor: nothing tried
+
+//  Set the options on one descriptor; the bits of what was not set
+int ss_tcpopt_apply (int fd, const ss_tcpopt_t *opt);
+
+typedef struct ss_tcptune_t ss_tcptune_t;
+
+ss_tcptune_t *ss_tcptune_new (const ss_tcpopt_t *opt);
+void ss_tcptune_destroy (ss_tcptune_t **self_p);
+//  Does anything need setting (any option on)? Off: watch does nothing
+bool ss_tcptune_active (ss_tcptune_t *self);
+//  Watch sock's connections (before it connects or binds); its monitor
+//  socket (for the reactor), or NULL when off or the monitor failed
+zsock_t *ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock);
+//  Read and act on every pending event of one monitor: connections tuned
+int ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor);
+//  Monitors to poll, and each
+int ss_tcptune_size (ss_tcptune_t *self);
+zsock_t *ss_tcptune_monitor (ss_tcptune_t *self, int i);
+//  Connections tuned, and options the kernel refused (each option counted
+//  once per connection)
+uint64_t ss_tcptune_tuned (ss_tcptune_t *self);
+uint64_t ss_tcptune_refused (ss_tcptune_t *self);
+
+#endif

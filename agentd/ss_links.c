@@ -14,6 +14,10 @@
 #define S_DEALER_MAXMSG  256    //  nothing legitimate comes back on a DEALER
 #define S_RECONNECT_MS   100
 #define S_RECONNECT_MAX  2000
+#define S_BACKLOG        1024   //  pending connections (libzmq's default, 100,
+                                //  is filled by a stranger's connection flood:
+                                //  honest SYNs are then dropped and retried
+                                //  seconds later)
 
 typedef struct {
     int id;
@@ -182,6 +186,7 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_rcvhwm (self->router, hwm < 256? 256: hwm);
     zsock_set_maxmsgsize (self->router, (int) config->max_frame);
     zsock_set_handshake_ivl (self->router, S_HANDSHAKE_MS);
+    zsock_set_backlog (self->router, S_BACKLOG);
     s_keepalive (self->router, fleet);
     if (!config->insecure)
         ss_keys_apply_server (self->router, self->cert);

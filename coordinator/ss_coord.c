@@ -1195,6 +1195,10 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     zsock_set_maxmsgsize (self->router, (int) (largest > SS_PROTO_MAX_FRAME? largest:
                                                SS_PROTO_MAX_FRAME));
     zsock_set_handshake_ivl (self->router, 10000);
+    //  Pending connections: every agent at once (a restarted coordinator),
+    //  and room for a stranger's connection flood (libzmq's default of 100
+    //  fills, and honest SYNs are dropped and retried seconds later)
+    zsock_set_backlog (self->router, self->n * 2 > 1024? self->n * 2: 1024);
     zsock_set_heartbeat_ivl (self->router, fleet->heartbeat_ms);
     zsock_set_heartbeat_timeout (self->router, fleet->lost_after_ms);
     if (self->cert)

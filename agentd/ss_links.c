@@ -241,9 +241,8 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
             }
         }
     }
-    //  The coordinator's link: our name as routing id
-    ss_keys_name (config->id, name, sizeof name);
-    zsock_set_identity (self->coord, name);
+    //  The coordinator's link (libzmq's routing id: the coordinator knows
+    //  us by our key, not by a name we could claim)
     zsock_set_sndhwm (self->coord, 1000);
     zsock_set_rcvhwm (self->coord, 100);
     zsock_set_maxmsgsize (self->coord, SS_PROTO_MAX_FRAME);

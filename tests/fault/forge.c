@@ -423,7 +423,7 @@ main (int argc, char **argv)
                         zclock_sleep (gap);
                 }
             int64_t until = zclock_mono () + hold;
-            while (zclock_mono () < until) {
+            while (zclock_mono () < until && !zsys_interrupted) {
                 zmq_pollitem_t item = { zsock_resolve (sock), 0, ZMQ_POLLIN, 0 };
                 if (zmq_poll (&item, 1, 10) > 0) {
                     zmsg_t *back = zmsg_recv (sock);

@@ -17,7 +17,7 @@
 #   Usage: hostile_jump.sh BUILD_DIR
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/hostile_lib.bash"
-FAULTS=(--set faults/round_timeout_ms=600000 --set faults/lost_after_ms=1200000)
+FAULTS=("${NO_DEADLINE[@]}")
 baseline
 start_coord run --quiet "${FAULTS[@]}"
 for ((i = 0; i < N; i++)); do start_agent run $i "${FAULTS[@]}"; done

@@ -4,6 +4,9 @@
 #   of an agent's state file.
 #     FORGE, PREAUTH          the tools (tests/fault/forge.c, preauth.c)
 #     SANITIZED               1 in an ASan build (its memory figures differ)
+#     NO_DEADLINE             fault timeouts no run reaches, even a loaded
+#                             sanitizer build's: only the attack can change
+#                             the arithmetic, and a stall shows as one
 #     mem_kb PID              VmRSS of PID, kB (0 once it is gone)
 #     pss_kb PID              Pss of PID (smaps_rollup), kB
 #     mem_watch NAME PID      sample PID's VmRSS every 50 ms in the
@@ -11,11 +14,13 @@
 #     mem_stop NAME           prints "PEAK_KB FIRST_KB" of the samples
 #     counter RUN I NAME      agent I's counter NAME in RUN's state file
 #     agents_counter RUN NAME the sum of NAME over every agent of RUN
-#     term_within PID SECONDS SIGTERM, then it must be gone within SECONDS
+#     term_within PID SECONDS SIGTERM (unless gone), then it must be gone
+#                             within SECONDS (a zombie counts as gone)
 #     wait_until SECONDS CMD...  until CMD succeeds (1: it never did)
 #     trace_equal A B         two traces (jsonl) have the same rows but
 #                             for the clock: round, agents, J, kl,
 #                             disagreement, step, grad, bias, lost
+NO_DEADLINE=(--set faults/round_timeout_ms=600000 --set faults/lost_after_ms=1200000)
 FORGE=$BUILD/tests/forge
 PREAUTH=$BUILD/tests/preauth
 for bin in "$FORGE" "$PREAUTH"; do
@@ -62,10 +67,13 @@ agents_counter () {
         | awk -v n="$2" '$1 == "counter" && $2 == n { s += $3 } END { print s + 0 }'
 }
 
+#   gone PID: it has exited (a zombie not yet waited for counts as gone)
+gone () { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 term_within () {
     local pid=$1 seconds=$2
-    kill -TERM "$pid" 2>/dev/null || return 1
-    timeout "$seconds" tail --pid="$pid" -f /dev/null
+    gone "$pid" && return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait_until "$seconds" gone "$pid"
 }
 
 wait_until () {

@@ -27,8 +27,7 @@ CONN=${CONN:-200}
 CLAIM_MB=${CLAIM_MB:-16}
 CLOSE_MS=${CLOSE_MS:-5000}
 IDLE_KB=${IDLE_KB:-64}
-FAULTS=(--set faults/round_timeout_ms=600000 --set faults/lost_after_ms=1200000
-        --set faults/start_timeout_ms=600000)
+FAULTS=("${NO_DEADLINE[@]}" --set faults/start_timeout_ms=600000)
 baseline
 
 #   --- a. claims of 4 GiB during a run ----------------------------------------

@@ -19,7 +19,9 @@
            theta0 (the first feature only), mass (every feature's running
            sum, a value: fixed point 2^-52), mass_raw (every feature, a raw
            uint64), x (every coordinate), command arg (control),
-           size (raw: that many zero bytes), repeat (send N copies)
+           size (raw: that many zero bytes), span (one frame for each of
+           N rounds from round on), repeat (send it all N times), every
+           (ms between two repeats)
            Defaults: this fleet's id, sender AS (the coordinator's id for
            the operator), epoch 0, round 0, degree = AS's graph degree,
            K features at 0, heartbeat state RUNNING.
@@ -51,10 +53,12 @@
 #define MAX_FRAMES  64
 #define MAX_SERVED  256
 
+//  One FRAME argument: span frames (rounds round .. round + span - 1),
+//  sent repeat times, every ms apart
 typedef struct {
-    uint8_t *data;
-    size_t size;
-    uint64_t repeat;
+    uint8_t **data;
+    size_t *size;
+    uint64_t span, repeat, every;
 } s_frame_t;
 
 static void
@@ -103,7 +107,8 @@ s_build (const char *spec, const ss_fleet_t *fleet, int K, uint32_t sender,
     double theta = 0, theta0 = NAN, mass = 0, x = 0.5;
     bool have_raw = false, ok = type != NULL;
     uint64_t mass_raw = 0;
-    out->repeat = 1;
+    out->repeat = out->span = 1;
+    out->every = 0;
     for (char *kv = ok? strtok_r (NULL, ":", &save): NULL; ok && kv;
          kv = strtok_r (NULL, ":", &save)) {
         char *eq = strchr (kv, '=');
@@ -125,6 +130,9 @@ s_build (const char *spec, const ss_fleet_t *fleet, int K, uint32_t sender,
         else if (streq (key, "arg"))        ok = s_uint (value, &arg);
         else if (streq (key, "size"))       ok = s_uint (value, &size);
         else if (streq (key, "repeat"))     ok = s_uint (value, &out->repeat);
+        else if (streq (key, "span"))       ok = s_uint (value, &out->span) && out->span > 0
+                                                 && out->span <= 100000;
+        else if (streq (key, "every"))      ok = s_uint (value, &out->every);
         else if (streq (key, "theta"))      ok = s_double (value, &theta);
         else if (streq (key, "theta0"))     ok = s_double (value, &theta0);
         else if (streq (key, "mass"))       ok = s_double (value, &mass);
@@ -137,6 +145,15 @@ s_build (const char *spec, const ss_fleet_t *fleet, int K, uint32_t sender,
     }
     int rc = ok? 0: -1;
     if (ok) {
+        out->data = calloc (out->span, sizeof (uint8_t *));
+        out->size = calloc (out->span, sizeof (size_t));
+        ok = out->data && out->size;
+    }
+    uint64_t first = hdr.round;
+    for (uint64_t j = 0; ok && rc == 0 && j < out->span; j++) {
+        hdr.round = first + j;
+        uint8_t **data = &out->data [j];
+        size_t *data_size = &out->size [j];
         if (streq (type, "estimate")) {
             ss_estimate_t *m = &msg->estimate;
             m->hdr = hdr;
@@ -146,7 +163,7 @@ s_build (const char *spec, const ss_fleet_t *fleet, int K, uint32_t sender,
                 m->theta [k] = k == 0 && !isnan (theta0)? theta0: theta;
                 m->mass [k] = have_raw? mass_raw: (uint64_t) ss_mass_quantize (mass);
             }
-            rc = ss_estimate_encode (m, &out->data, &out->size);
+            rc = ss_estimate_encode (m, data, data_size);
         }
         else
         if (streq (type, "heartbeat")) {
@@ -155,7 +172,7 @@ s_build (const char *spec, const ss_fleet_t *fleet, int K, uint32_t sender,
             m->degree = (uint32_t) degree_v;
             m->state = (uint32_t) state;
             m->want = want;
-            rc = ss_heartbeat_encode (m, &out->data, &out->size);
+            rc = ss_heartbeat_encode (m, data, data_size);
         }
         else
         if (streq (type, "report")) {
@@ -168,7 +185,7 @@ s_build (const char *spec, const ss_fleet_t *fleet, int K, uint32_t sender,
             for (int k = 0; k < K; k++)
                 m->theta [k] = theta;
             m->n_counters = SS_CTR_COUNT;
-            rc = ss_report_encode (m, &out->data, &out->size);
+            rc = ss_report_encode (m, data, data_size);
         }
         else
         if (streq (type, "control")) {
@@ -176,13 +193,13 @@ s_build (const char *spec, const ss_fleet_t *fleet, int K, uint32_t sender,
             m->hdr = hdr;
             m->command = (uint32_t) command;
             m->arg = arg;
-            rc = ss_control_encode (m, &out->data, &out->size);
+            rc = ss_control_encode (m, data, data_size);
         }
         else
         if (streq (type, "raw")) {
-            out->size = (size_t) size;
-            out->data = calloc (1, out->size > 0? out->size: 1);
-            rc = out->data? 0: -1;
+            *data_size = (size_t) size;
+            *data = calloc (1, size > 0? (size_t) size: 1);
+            rc = *data? 0: -1;
         }
         else {
             fprintf (stderr, "forge: %s: unknown frame type '%s'\n", spec, type);
@@ -271,10 +288,11 @@ s_serve (const ss_fleet_t *fleet, int as, zcert_t *mine, s_frame_t *frames, int 
                     }
                     break;
                 }
-                zmq_send (handle, f->data, f->size, 0);
+                uint64_t j = peer->copy % f->span;
+                zmq_send (handle, f->data [j], f->size [j], 0);
                 pushed++;
-                bytes += f->size;
-                if (++peer->copy >= f->repeat) {
+                bytes += f->size [j];
+                if (++peer->copy >= f->repeat * f->span) {
                     peer->copy = 0;
                     peer->frame++;
                 }
@@ -414,13 +432,18 @@ main (int argc, char **argv)
             if (after > 0)
                 zclock_sleep (after);
             for (int f = 0; f < n_specs; f++)
-                for (uint64_t r = 0; r < frames [f].repeat; r++) {
-                    if (zmq_send (zsock_resolve (sock), frames [f].data, frames [f].size, 0) >= 0)
-                        sent++;
-                    else
-                        failed++;
-                    if (gap > 0)
-                        zclock_sleep (gap);
+                for (uint64_t r = 0; r < frames [f].repeat && !zsys_interrupted; r++) {
+                    for (uint64_t j = 0; j < frames [f].span; j++) {
+                        if (zmq_send (zsock_resolve (sock), frames [f].data [j],
+                                      frames [f].size [j], 0) >= 0)
+                            sent++;
+                        else
+                            failed++;
+                        if (gap > 0)
+                            zclock_sleep (gap);
+                    }
+                    if (frames [f].every > 0)
+                        zclock_sleep ((int) frames [f].every);
                 }
             int64_t until = zclock_mono () + hold;
             while (zclock_mono () < until && !zsys_interrupted) {
@@ -446,8 +469,12 @@ main (int argc, char **argv)
         zsock_destroy (&sock);
         zcert_destroy (&server);
     }
-    for (int f = 0; f < n_specs; f++)
+    for (int f = 0; f < n_specs; f++) {
+        for (uint64_t j = 0; frames [f].data && j < frames [f].span; j++)
+            free (frames [f].data [j]);
         free (frames [f].data);
+        free (frames [f].size);
+    }
     zcert_destroy (&mine);
     ss_fleet_destroy (&fleet);
     return rc;

@@ -14,6 +14,7 @@
 #include "ss_graph.h"
 #include "ss_keys.h"
 #include "ss_links.h"
+#include "ss_notify.h"
 #include "ss_peers.h"
 #include "ss_persist.h"
 #include "ss_proto.h"
@@ -96,7 +97,6 @@ struct ss_agentd_t {
     bool have_pending;
     ss_mixture_t *target_now;   //  in force: count 0 and cells 0 = the fleet's
     uint64_t target_now_round;
-    uint32_t hb_turn;           //  heartbeats rotate over the connections
     ss_peer_state_t *was;       //  n: peer states before the liveness check
     int exit_code;
 };
@@ -155,7 +155,9 @@ s_state (ss_agentd_t *self)
 }
 
 //  A HEARTBEAT to neighbour p (want: 0, or r + 1 to ask for its estimate
-//  of round r), on the next connection in turn
+//  of round r), on every connection of the link: liveness and repair
+//  requests get through as long as one connection does (under heavy loss
+//  a TCP connection retransmits for seconds); they are small
 static void
 s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
 {
@@ -166,9 +168,9 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
     s_header (self, &hb.hdr, ss_peers_round (self->peers));
     size_t size;
     if (ss_heartbeat_encode_into (&hb, self->frame, self->frame_cap, &size) == 0)
-        ss_links_send (self->links, p, (int) (self->hb_turn++
-                                              % (uint32_t) ss_links_connections (self->links)),
-                       self->frame, size);
+        for (int c = 0; c < ss_links_connections (self->links); c++)
+            zmq_send (zsock_resolve (ss_links_dealer (self->links, p, c)), self->frame, size,
+                      ZMQ_DONTWAIT);
 }
 
 //  HEARTBEAT to every neighbour, live or lost (a lost one that hears us
@@ -312,6 +314,38 @@ s_log_epoch (ss_agentd_t *self)
         self->epochs_unlogged++;
 }
 
+//  A round ran without some live neighbour's estimate: say which, how long
+//  it was known late, and the grace (rate-limited)
+static void
+s_log_substitution (ss_agentd_t *self, const ss_neighbour_t *nbrs, int n)
+{
+    int64_t mono = zclock_mono ();
+    int c = SS_CTR_SUBSTITUTIONS;
+    if (self->logged [c] && mono - self->logged [c] < S_LOG_MS)
+        return;
+    self->logged [c] = mono;
+    char list [256] = "";
+    size_t used = 0;
+    int64_t now = s_now ();
+    for (int p = 0, j = 0; p < self->n && j < n && used + 48 < sizeof list; p++) {
+        ss_peer_t *peer = ss_peers_peer (self->peers, p);
+        if (peer->weight <= 0)
+            continue;
+        if (!nbrs [j++].theta)
+            used += (size_t) snprintf (list + used, sizeof list - used,
+                                       "%sagent-%d (at round %llu, late %lld ms)",
+                                       used? ", ": "", peer->id,
+                                       (unsigned long long) peer->claim,
+                                       peer->evidence_at >= 0?
+                                       (long long) ((now - peer->evidence_at) / 1000): -1LL);
+    }
+    zsys_warning ("round %llu ran without the estimate of %s: grace %.0f ms, typical round "
+                  "%.2f ms; %llu substitutions so far",
+                  (unsigned long long) ss_peers_round (self->peers), list,
+                  ss_peers_grace_ms (self->peers), ss_peers_typical_ms (self->peers),
+                  (unsigned long long) ss_peers_counters (self->peers) [c]);
+}
+
 //  Run round k (READY): the pending target if due, the inputs from the
 //  rules, the arithmetic, the rules' end of round
 static void
@@ -325,7 +359,10 @@ s_step (ss_agentd_t *self)
     ss_neighbour_t nbrs [S_MAX_PEERS];
     int n;
     int64_t net [SS_MAX_K];
+    uint64_t before = ss_peers_counters (self->peers) [SS_CTR_SUBSTITUTIONS];
     ss_peers_mix (self->peers, nbrs, &n, net);
+    if (ss_peers_counters (self->peers) [SS_CTR_SUBSTITUTIONS] > before)
+        s_log_substitution (self, nbrs, n);
     self->cur.hold = ss_peers_hold (self->peers);
     self->step = ss_round_step (self->problem, &self->cur, nbrs, n, net, &self->next,
                                 self->work);
@@ -363,6 +400,7 @@ s_finish (ss_agentd_t *self)
     if (self->finished)
         return -1;
     self->finished = true;
+    ss_notify_stopping ();
     uint64_t k = ss_peers_round (self->peers);
     s_report (self, k);
     s_heartbeats (self);
@@ -433,6 +471,10 @@ s_progress (ss_agentd_t *self)
         snprintf (total, sizeof total, "/%lld", (long long) self->fleet->rounds);
     s_info (self, "round %llu%s  step %.3e  typical round %.2f ms", (unsigned long long) k,
             total, self->step, ss_peers_typical_ms (self->peers));
+    ss_notify_status ("round %llu%s, epoch %llu, %d of %d neighbours live",
+                      (unsigned long long) k, total,
+                      (unsigned long long) ss_peers_epoch (self->peers),
+                      ss_peers_live (self->peers), self->n);
 }
 
 //  The start barrier, once
@@ -457,6 +499,11 @@ s_start (ss_agentd_t *self, int64_t now)
             (unsigned long long) ss_peers_round (self->peers), ss_peers_live (self->peers),
             self->n);
     s_heartbeats (self);
+    //  Our links are up both ways: systemctl start returns (Type=notify)
+    ss_notify_ready ();
+    ss_notify_status ("running from round %llu, %d of %d neighbours live",
+                      (unsigned long long) ss_peers_round (self->peers),
+                      ss_peers_live (self->peers), self->n);
     uint64_t k = ss_peers_round (self->peers);
     if (k == 0 || self->resumed)
         s_report (self, k);

@@ -10,7 +10,10 @@
 #include "ss_proto.h"
 
 #define S_HANDSHAKE_MS   10000  //  an unauthenticated handshake is dropped after
-#define S_NEIGHBOUR_HWM  16     //  frames queued per outbound connection
+#define S_NEIGHBOUR_HWM  2      //  frames queued per outbound connection ...
+#define S_NEIGHBOUR_BUF  8192   //  ... and kernel send buffer (bytes): a connection
+                                //  stalled behind a lost segment fills them at
+                                //  once and the next connection is used
 #define S_DEALER_MAXMSG  256    //  nothing legitimate comes back on a DEALER
 #define S_RECONNECT_MS   100
 #define S_RECONNECT_MAX  2000
@@ -66,15 +69,26 @@ s_bind_address (const char *host, char *out, size_t size)
     return 0;
 }
 
-//  ZMTP heartbeats: a connection that carries nothing for lost_after_ms is
-//  closed (and a DEALER reconnects) instead of queueing into it for ever
+//  Dead connections are closed by the kernel, not by ZMTP heartbeats:
+//  libzmq 4.3.4 aborts (!_io_error, stream_engine_base.cpp:331; libzmq
+//  issues 3937, 4364, 4767) when a ZMTP heartbeat fires on a connection
+//  whose receive pipe is full, which a peer flooding us can cause. A TCP
+//  connection whose data stays unacknowledged for lost_after_ms
+//  (TCP_USER_TIMEOUT, ZMQ_TCP_MAXRT) or that is idle and silent (keepalive)
+//  is closed, and a DEALER reconnects. Liveness itself is our heartbeats'.
+//  Under heavy loss a connection retransmits for seconds: it is slow, not
+//  dead, and the other connections of the link carry the traffic meanwhile.
 static void
 s_keepalive (zsock_t *sock, const ss_fleet_t *fleet)
 {
-    zsock_set_heartbeat_ivl (sock, fleet->heartbeat_ms);
-    zsock_set_heartbeat_timeout (sock, fleet->lost_after_ms);
-    //  ZMTP carries the TTL in deciseconds, 16 bits
-    zsock_set_heartbeat_ttl (sock, fleet->lost_after_ms < 6553500? fleet->lost_after_ms: 6553500);
+    int seconds = fleet->lost_after_ms / 1000 > 0? fleet->lost_after_ms / 1000: 1;
+    //  A connection slow to deliver (retransmitting under loss) is not dead:
+    //  give up on unacknowledged data only after several lost_after
+    zsock_set_tcp_maxrt (sock, 4 * fleet->lost_after_ms);
+    zsock_set_tcp_keepalive (sock, 1);
+    zsock_set_tcp_keepalive_idle (sock, seconds);
+    zsock_set_tcp_keepalive_intvl (sock, 1);
+    zsock_set_tcp_keepalive_cnt (sock, 3);
 }
 
 void
@@ -224,6 +238,7 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
                 goto done;
             }
             zsock_set_sndhwm (dealer, S_NEIGHBOUR_HWM);
+            zsock_set_sndbuf (dealer, S_NEIGHBOUR_BUF);
             zsock_set_rcvhwm (dealer, 1);
             zsock_set_maxmsgsize (dealer, S_DEALER_MAXMSG);
             zsock_set_immediate (dealer, 1);

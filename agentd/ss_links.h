@@ -21,7 +21,9 @@
     ZMQ_MAXMSGSIZE from the largest legal frame of the fleet (also before
     authentication: libzmq's decoder applies it to handshake frames) and a
     receive HWM; unauthenticated handshakes are dropped after
-    handshake_ms; ZMTP heartbeats close dead connections; send HWMs are
+    handshake_ms; the kernel closes dead connections (TCP_USER_TIMEOUT and
+    keepalive: not ZMTP heartbeats, which libzmq 4.3.4 can abort on when a
+    receive pipe is full); send HWMs are
     small and every send is non-blocking (a full or unconnected connection
     says so, and the next one is tried).
 */

@@ -97,6 +97,10 @@ ss_cmd_launch (int argc, char **argv)
                           ss_restart_policy_name (restart.policy),
                           args.verbose? "on stderr": "in ", args.verbose? "": args.out,
                           args.verbose? "": "/logs", args.out);
+    if (live && *fleet->http && !args.quiet)     //  the coordinator's own line is in its log
+        ss_fleetrun_note (run, "the coordinator's live page and /metrics: coordinator/http = "
+                          "%s (read-only; %s/logs/coordinator.log has its address)",
+                          fleet->http, args.out);
     if (here == 0)
         ss_fleetrun_note (run, "warning: no agent of %s runs on this host", fleet->path);
     while (ss_fleetrun_step (run, 20))

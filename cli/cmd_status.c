@@ -1,13 +1,21 @@
-/*  swarmshape status FLEET: ask the coordinator how the run goes.
+/*  swarmshape status FLEET [--json]: ask the running coordinator how the
+    run goes.
 
     The query is a CONTROL STATUS (SS_CONTROL_STATUS), accepted only from
     a peer authenticated as "operator" (operator.key_secret). The reply's
-    last frame is one JSON object: round (last traced), agents (live), J,
-    kl, disagreement, highest, final, targets, missed_reports, late_reports,
-    fleet_agents, lost (ids). The line printed adds `lost 3,7` and
-    `missed M` when there are any. */
+    last frame is one JSON object (coordinator/README.md): round (last
+    traced), agents (live), J, kl, disagreement, bias, highest, final,
+    targets, missed_reports, late_reports, fleet_agents, lost (ids), and
+    members: per agent id, live, round (its highest report), lag (rounds
+    behind the fleet's highest), epoch, drops, substitutions, silent_ms.
+
+    Printed: one line for the run (`round K  J ...  agents N  targets T`,
+    then `lost 3,7` and `missed M` when there are any), then a table with
+    one line per agent. --json prints the reply as it came (one line).
+    Exit 0; 1 when the coordinator does not answer or answers garbage. */
 
 #include <czmq.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +25,55 @@
 #define SS_STATUS_WAIT_MS 5000
 
 static double
-s_field (const char *json, const char *key, double fallback)
+s_number (json_t *object, const char *key, double fallback)
 {
-    char pattern [64];
-    snprintf (pattern, sizeof pattern, "\"%s\":", key);
-    const char *at = strstr (json, pattern);
-    return at? strtod (at + strlen (pattern), NULL): fallback;
+    json_t *value = json_object_get (object, key);
+    return json_is_number (value)? json_number_value (value): fallback;
+}
+
+//  The run's line and the agents' table; -1 if the reply lacks them
+static int
+s_print (json_t *status)
+{
+    double round = s_number (status, "round", -1);
+    if (round < 0)
+        printf ("no complete round yet (%.0f agents live)\n", s_number (status, "agents", 0));
+    else {
+        printf ("round %.0f  J %.9g  kl %.6g  disagreement %.3g  agents %.0f  targets %.0f",
+                round, s_number (status, "J", 0), s_number (status, "kl", 0),
+                s_number (status, "disagreement", 0), s_number (status, "agents", 0),
+                s_number (status, "targets", 0));
+        json_t *lost = json_object_get (status, "lost");
+        if (json_array_size (lost) > 0) {
+            printf ("  lost ");
+            for (size_t l = 0; l < json_array_size (lost); l++)
+                printf ("%s%.0f", l? ",": "",
+                        json_number_value (json_array_get (lost, l)));
+        }
+        double missed = s_number (status, "missed_reports", 0);
+        if (missed > 0)
+            printf ("  missed %.0f", missed);
+        printf ("\n");
+    }
+    json_t *members = json_object_get (status, "members");
+    if (!json_is_array (members))
+        return -1;
+    printf ("agent  state  round    lag  epoch  drops  substitutions   silent\n");
+    for (size_t i = 0; i < json_array_size (members); i++) {
+        json_t *m = json_array_get (members, i);
+        double silent = s_number (m, "silent_ms", -1);
+        char quiet [32];
+        if (silent < 0)
+            snprintf (quiet, sizeof quiet, "never");
+        else
+            snprintf (quiet, sizeof quiet, "%.1f s", silent / 1000);
+        printf ("%5.0f  %-5s  %5.0f  %5.0f  %5.0f  %5.0f  %13.0f  %7s\n",
+                s_number (m, "id", -1), json_is_true (json_object_get (m, "live"))? "live"
+                                                                                   : "lost",
+                s_number (m, "round", -1), s_number (m, "lag", 0), s_number (m, "epoch", 0),
+                s_number (m, "drops", 0), s_number (m, "substitutions", 0), quiet);
+    }
+    return 0;
 }
 
 int
@@ -58,42 +109,28 @@ ss_cmd_status (int argc, char **argv)
     zframe_t *frame = zframe_new (data, size);
     zframe_send (&frame, sock, 0);
     zpoller_t *poller = zpoller_new (sock, NULL);
+    rc = 1;
     if (zpoller_wait (poller, SS_STATUS_WAIT_MS) == sock) {
         zmsg_t *reply = zmsg_recv (sock);
-        zframe_t *last = reply? zmsg_last (reply): NULL;
-        char *json = last? zframe_strdup (last): NULL;
-        if (json && *json == '{') {
-            double round = s_field (json, "round", -1);
-            if (round < 0)
-                printf ("no complete round yet (%d agents)\n",
-                        (int) s_field (json, "agents", 0));
-            else
-            {
-                const char *lost = strstr (json, "\"lost\":[");
-                int lost_len = 0;
-                if (lost) {
-                    lost += 7;
-                    lost_len = (int) strcspn (lost, "]");
-                }
-                printf ("round %.0f  J %.9g  kl %.6g  disagreement %.3g  "
-                        "agents %.0f  targets %.0f", round,
-                        s_field (json, "J", 0), s_field (json, "kl", 0),
-                        s_field (json, "disagreement", 0),
-                        s_field (json, "agents", 0), s_field (json, "targets", 0));
-                if (lost && lost_len > 0)
-                    printf ("  lost %.*s", lost_len, lost);
-                double missed = s_field (json, "missed_reports", 0);
-                if (missed > 0)
-                    printf ("  missed %.0f", missed);
-                printf ("\n");
-            }
-            if (args.verbose)
-                printf ("%s\n", json);
+        zframe_t *last = reply && zmsg_size (reply) > 1? zmsg_last (reply): NULL;
+        char *text = last? zframe_strdup (last): NULL;
+        json_error_t error;
+        json_t *status = text? json_loads (text, 0, &error): NULL;
+        if (!json_is_object (status))
+            fprintf (stderr, "swarmshape status: unexpected reply from %s\n", endpoint);
+        else
+        if (args.json) {
+            printf ("%s\n", text);
             rc = 0;
         }
         else
-            fprintf (stderr, "swarmshape status: unexpected reply from %s\n", endpoint);
-        free (json);
+        if (s_print (status))
+            fprintf (stderr, "swarmshape status: the reply from %s lists no agents (an "
+                             "older coordinator?)\n", endpoint);
+        else
+            rc = 0;
+        json_decref (status);
+        free (text);
         zmsg_destroy (&reply);
     }
     else

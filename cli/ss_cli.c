@@ -42,7 +42,7 @@ ss_cli_usage (FILE *out)
         "  keygen FLEET [--force]                CURVE certificates for the fleet\n"
         "  launch FLEET --out DIR [--insecure]   coordinator + one agentd per agent\n"
         "  target FLEET TARGETFILE               inject a new target into a run\n"
-        "  status FLEET                          ask the coordinator how the run goes\n"
+        "  status FLEET [--json]                 the running fleet: round, J, every agent\n"
         "  plan FLEET --out DIR                  one install bundle per host\n"
         "  plot RUNDIR [--frames] [--fleet FILE] draw a run's pictures (PNG, SVG)\n"
         "  experiment FLEET SCENARIO... --out DIR  fault-injection experiments\n"
@@ -71,6 +71,7 @@ ss_cli_parse (const char *command, int argc, char **argv, int n_positional,
         { "insecure", no_argument, 0, 'I' },
         { "force", no_argument, 0, 'f' },
         { "verbose", no_argument, 0, 'v' },
+        { "json", no_argument, 0, 'j' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 }
     };
@@ -88,6 +89,7 @@ ss_cli_parse (const char *command, int argc, char **argv, int n_positional,
             case 'I': args->insecure = true; break;
             case 'f': args->force = true; break;
             case 'v': args->verbose = true; break;
+            case 'j': args->json = true; break;
             case 'h': ss_cli_usage (stdout); exit (0);
             case 's':
                 if (args->n_sets == SS_CLI_MAX_SETS) {

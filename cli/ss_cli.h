@@ -24,6 +24,7 @@ typedef struct {
     bool insecure;              //  --insecure
     bool force;                 //  --force
     bool verbose;               //  --verbose
+    bool json;                  //  --json (status: the JSON as the coordinator sent it)
     const char *host;           //  --host NAME (launch: this host's agents)
     const char *prefix;         //  --prefix DIR (plan: where bundles install)
 } ss_cli_args_t;

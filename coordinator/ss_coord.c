@@ -24,20 +24,25 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 #include "ss_coord.h"
 #include "ss_counters.h"
 #include "ss_footprint.h"
 #include "ss_graph.h"
+#include "ss_http.h"
 #include "ss_keys.h"
 #include "ss_members.h"
+#include "ss_notify.h"
+#include "ss_progress.h"
 #include "ss_proto.h"
 #include "ss_round.h"
 #include "ss_rows.h"
 #include "ss_runlog.h"
 #include "ss_score.h"
 #include "ss_targets.h"
+#include "ss_view.h"
 #include "ss_zap.h"
 
 #define S_SLOTS         64      //  report rounds open at once
@@ -132,6 +137,9 @@ struct ss_coord_t {
     double drop_logged [DROP_COUNT];
     double late_logged;
     bool warned_targets;
+    ss_progress_t *shown;       //  the live progress line (stderr a terminal)
+    ss_view_t *view;            //  coordinator/http: the live page's snapshot
+    ss_http_t *http;            //  ... and its server
 };
 
 static double
@@ -148,6 +156,23 @@ s_usecs (void)
     return zclock_usecs ();
 }
 
+//  A line on stderr; above the live progress line when one is drawn
+static void
+s_say (ss_coord_t *self, const char *format, ...)
+{
+    char text [1024];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    if (self->shown && ss_progress_mode (self->shown) == SS_PROGRESS_LIVE) {
+        text [strcspn (text, "\n")] = 0;
+        ss_progress_note (self->shown, "%s", text);
+    }
+    else
+        fputs (text, stderr);
+}
+
 static void
 s_drop (ss_coord_t *self, s_drop_t reason)
 {
@@ -155,7 +180,7 @@ s_drop (ss_coord_t *self, s_drop_t reason)
     double now = s_now ();
     if (now - self->drop_logged [reason] >= 1.0) {
         self->drop_logged [reason] = now;
-        fprintf (stderr, "coordinator: dropped a message: %s (%" PRIu64 " so far)\n",
+        s_say (self, "coordinator: dropped a message: %s (%" PRIu64 " so far)\n",
                  s_drop_names [reason], self->drops [reason]);
     }
 }
@@ -241,7 +266,7 @@ s_send_stop (ss_coord_t *self, int64_t stop_round)
     if (ss_control_encode_into (&stop, self->frame, self->frame_cap, &size) == 0) {
         int told = s_broadcast (self, self->frame, size);
         if (self->options.verbose)
-            fprintf (stderr, "coordinator: STOP after round %lld sent to %d agents\n",
+            s_say (self, "coordinator: STOP after round %lld sent to %d agents\n",
                      (long long) stop_round, told);
     }
 }
@@ -269,6 +294,16 @@ s_print_progress (ss_coord_t *self, int64_t k, bool last)
     if (self->options.quiet)
         return;
     double now = s_now ();
+    if (self->shown && ss_progress_mode (self->shown) == SS_PROGRESS_LIVE) {
+        ss_progress_sample_t sample = {
+            .round = k, .J = self->score.J, .kl = self->score.kl,
+            .disagreement = self->score.disagreement, .grad = self->score.grad,
+            .step = self->last_step, .live = ss_members_live (self->members),
+            .agents = self->n, .deaths = -1, .restarts = -1
+        };
+        ss_progress_update (self->shown, &sample, last, now);
+        return;
+    }
     bool due = self->fleet->rounds > 0? k % self->progress == 0
                                        : now - self->last_print >= 5.0 || k == 0;
     if (!due && !last)
@@ -277,7 +312,7 @@ s_print_progress (ss_coord_t *self, int64_t k, bool last)
     char total [32] = "";
     if (self->fleet->rounds > 0)
         snprintf (total, sizeof total, "/%lld", (long long) self->fleet->rounds);
-    fprintf (stderr, "coordinator: round %lld%s  J %.6f  kl %.6f  disagreement %.2e"
+    s_say (self, "coordinator: round %lld%s  J %.6f  kl %.6f  disagreement %.2e"
                      "  grad %.3g  step %.2e  live %d/%d\n", (long long) k, total,
              self->score.J, self->score.kl, self->score.disagreement, self->score.grad,
              self->last_step, ss_members_live (self->members), self->n);
@@ -313,12 +348,28 @@ s_verify_targets (ss_coord_t *self, int64_t k)
             else
                 on_time++;          //  already on a later target
         }
-        fprintf (stderr, "coordinator: target %d: %d/%d agents switched at round %" PRIu64
+        s_say (self, "coordinator: target %d: %d/%d agents switched at round %" PRIu64
                          " (rounds %" PRIu64 "..%" PRIu64 ", late %" PRIu64
                          ", checked at round %lld)\n", t + 1, on_time, seen, at,
                  lo == UINT64_MAX? at: lo, lo == UINT64_MAX? at: hi, late, (long long) k);
         self->verified++;
     }
+}
+
+//  The live page's snapshot (coordinator/http): after a row (row not
+//  NULL) and on the liveness timer
+static void
+s_show (ss_coord_t *self, const ss_view_row_t *row)
+{
+    if (!self->view)
+        return;
+    if (row)
+        ss_view_row (self->view, row, self->problem, s_now ());
+    ss_view_run_t run = {
+        .highest = self->highest, .final_round = self->final_round, .missed = self->missed,
+        .late = self->late, .targets = ss_targets_count (self->targets), .drops = self->drops
+    };
+    ss_view_run (self->view, self->members, &run, s_usecs ());
 }
 
 //  Score n agents' state (packed) into self->score and write round k's row
@@ -348,13 +399,16 @@ s_write_row (ss_coord_t *self, int64_t k, int m, const int *ids, const double *x
         .lost = self->lost_ids, .n_lost = n_lost
     };
     if (ss_runlog_trace (self->log, &row)) {
-        fprintf (stderr, "coordinator: %s: cannot write trace.jsonl\n", self->options.out);
+        s_say (self, "coordinator: %s: cannot write trace.jsonl\n", self->options.out);
         return -1;
     }
     if (ss_runlog_frames (self->log, k, x, ids, m, self->d))
-        fprintf (stderr, "coordinator: %s: cannot write frames.csv\n", self->options.out);
+        s_say (self, "coordinator: %s: cannot write frames.csv\n", self->options.out);
     s_verify_targets (self, k);
     s_print_progress (self, k, k == self->final_round);
+    ss_view_row_t shown = { .round = k, .agents = m, .ids = ids, .x = x, .score = self->score,
+                            .step = step, .seconds = row.seconds, .target = self->applied };
+    s_show (self, &shown);
     return 0;
 }
 
@@ -397,24 +451,24 @@ s_complete (ss_coord_t *self, ss_row_t *row)
     if (!self->synced && self->resumed >= 0) {
         int64_t from = written + self->every, to = k - self->every;
         if (gap > 0)
-            fprintf (stderr, "coordinator: resumed run: last traced round %lld, missed "
+            s_say (self, "coordinator: resumed run: last traced round %lld, missed "
                              "rounds %lld .. %lld (%lld report rounds); tracing from round "
                              "%lld\n", (long long) self->resumed, (long long) from,
                      (long long) (to < from? from: to), (long long) gap, (long long) k);
         else
-            fprintf (stderr, "coordinator: resumed run: last traced round %lld, missed "
+            s_say (self, "coordinator: resumed run: last traced round %lld, missed "
                              "none; tracing from round %lld\n", (long long) self->resumed,
                      (long long) k);
     }
     else
     if (gap > 0)
-        fprintf (stderr, "coordinator: no row for %lld report round%s between rounds %lld "
+        s_say (self, "coordinator: no row for %lld report round%s between rounds %lld "
                          "and %lld (missed)\n", (long long) gap, gap > 1? "s": "",
                  (long long) written, (long long) k);
     self->missed += gap;
     self->synced = true;
     if (m < self->n && !self->options.quiet)
-        fprintf (stderr, "coordinator: round %lld: %d of %d agents reported (%d lost)\n",
+        s_say (self, "coordinator: round %lld: %d of %d agents reported (%d lost)\n",
                  (long long) k, m, self->n, self->n - ss_members_live (self->members));
     return s_write_row (self, k, m, self->sub_ids, self->sub_x, self->sub_theta, self->sub_s,
                         row->step);
@@ -446,7 +500,7 @@ s_flush (ss_coord_t *self)
             self->exit_code = 1;
         else
         if (!write && self->options.verbose)
-            fprintf (stderr, "coordinator: round %lld: %d of %d agents, not complete: "
+            s_say (self, "coordinator: round %lld: %d of %d agents, not complete: "
                              "waiting for a complete round to start the trace\n",
                      (long long) row->round, row->count, self->n);
         ss_rows_done (self->rows, row, write);
@@ -509,7 +563,7 @@ s_resend_target (ss_coord_t *self, int id, const ss_report_t *rep)
     if (ss_target_encode_into (target, self->frame, self->frame_cap, &size) == 0) {
         s_send_agent (self, id, self->frame, size);
         member->target_resent = now;
-        fprintf (stderr, "coordinator: agent %d reports round %llu without target %d "
+        s_say (self, "coordinator: agent %d reports round %llu without target %d "
                          "(switch round %llu): sent it again\n", id,
                  (unsigned long long) round, count,
                  (unsigned long long) last->switch_round);
@@ -557,7 +611,7 @@ s_on_report (ss_coord_t *self, const ss_report_t *rep, int id)
     }
     int64_t k = (int64_t) round;
     if (ss_members_heard (self->members, id, now, k, rep->hdr.epoch))
-        fprintf (stderr, "coordinator: agent %d is back (%d agents live)\n", id,
+        s_say (self, "coordinator: agent %d is back (%d agents live)\n", id,
                  ss_members_live (self->members));
     s_claim (self, id, k);
     //  Within the rounds two agents have shown (a window of 64 reports)
@@ -571,7 +625,7 @@ s_on_report (ss_coord_t *self, const ss_report_t *rep, int id)
     if (rep->n_counters > SS_CTR_TARGETS && rep->counters [SS_CTR_TARGETS] > (uint64_t) count
     &&  !self->warned_targets) {
         self->warned_targets = true;
-        fprintf (stderr, "coordinator: warning: agent %d applied %llu targets, this "
+        s_say (self, "coordinator: warning: agent %d applied %llu targets, this "
                          "coordinator knows %d: rows score against the targets it knows\n",
                  id, (unsigned long long) rep->counters [SS_CTR_TARGETS], count);
     }
@@ -589,7 +643,7 @@ s_on_report (ss_coord_t *self, const ss_report_t *rep, int id)
         double t = s_now ();
         if (t - self->late_logged >= 1.0) {
             self->late_logged = t;
-            fprintf (stderr, "coordinator: late report of round %lld from agent %d: its "
+            s_say (self, "coordinator: late report of round %lld from agent %d: its "
                              "row is written (%lld late reports so far)\n", (long long) k,
                      id, (long long) self->late);
         }
@@ -612,7 +666,7 @@ s_on_heartbeat (ss_coord_t *self, const ss_heartbeat_t *hb, int id)
     m->state = hb->state;
     if (ss_members_heard (self->members, id, s_usecs (), (int64_t) hb->hdr.round,
                           hb->hdr.epoch))
-        fprintf (stderr, "coordinator: agent %d is back (%d agents live)\n", id,
+        s_say (self, "coordinator: agent %d is back (%d agents live)\n", id,
                  ss_members_live (self->members));
     s_claim (self, id, (int64_t) hb->hdr.round);
 }
@@ -622,7 +676,7 @@ s_save_targets (ss_coord_t *self)
 {
     char *text = ss_targets_text (self->targets, self->d);
     if (!text || ss_runlog_text (self->log, "targets.txt", text))
-        fprintf (stderr, "coordinator: %s: cannot write targets.txt\n", self->options.out);
+        s_say (self, "coordinator: %s: cannot write targets.txt\n", self->options.out);
     free (text);
 }
 
@@ -652,7 +706,7 @@ s_on_target (ss_coord_t *self, ss_target_t *target, const uint8_t *route, size_t
     int64_t at = ss_targets_announce (self->targets, &target->mixture, target->switch_round,
                                       self->highest, self->margin, &why);
     if (at < 0) {
-        fprintf (stderr, "coordinator: target refused: %s\n", why);
+        s_say (self, "coordinator: target refused: %s\n", why);
         s_drop (self, DROP_TARGET);
         return;
     }
@@ -661,17 +715,17 @@ s_on_target (ss_coord_t *self, ss_target_t *target, const uint8_t *route, size_t
     s_header (self, &target->hdr);
     size_t size;
     if (ss_target_encode_into (target, self->frame, self->frame_cap, &size)) {
-        fprintf (stderr, "coordinator: cannot encode a target\n");
+        s_say (self, "coordinator: cannot encode a target\n");
         return;
     }
     int told = s_broadcast (self, self->frame, size);
     s_send_to (self, route, route_size, self->frame, size, NULL);
-    fprintf (stderr, "coordinator: target %d from the operator: switch at round %lld "
+    s_say (self, "coordinator: target %d from the operator: switch at round %lld "
                      "(highest reported %lld), sent to %d/%d agents\n",
              ss_targets_count (self->targets), (long long) at, (long long) self->highest,
              told, self->n);
     if (self->final_round >= 0 && at >= self->final_round)
-        fprintf (stderr, "coordinator: warning: the run ends at round %lld, before target "
+        s_say (self, "coordinator: warning: the run ends at round %lld, before target "
                          "%d switches\n", (long long) self->final_round,
                  ss_targets_count (self->targets));
 }
@@ -689,7 +743,7 @@ s_begin_stop (ss_coord_t *self, double wait)
     }
     s_send_stop (self, self->final_round);
     self->deadline = s_now () + wait;
-    fprintf (stderr, "coordinator: stopping the fleet after round %lld\n",
+    s_say (self, "coordinator: stopping the fleet after round %lld\n",
              (long long) self->final_round);
 }
 
@@ -767,7 +821,7 @@ s_on_control (ss_coord_t *self, const ss_control_t *control, const uint8_t *rout
         if (self->deadline == 0)
             s_begin_stop (self, S_STOP_WAIT);
         reply.arg = (uint64_t) self->final_round;
-        fprintf (stderr, "coordinator: STOP from the operator\n");
+        s_say (self, "coordinator: STOP from the operator\n");
     }
     else
     if (control->command == SS_CONTROL_STATUS) {
@@ -820,7 +874,7 @@ s_check_end (ss_coord_t *self)
         self->seen_signals = s_signals;
         if (self->seen_signals > 1 || self->fleet->rounds > 0 || self->deadline > 0)
             return -1;          //  write what we have
-        fprintf (stderr, "coordinator: signal: stopping the fleet\n");
+        s_say (self, "coordinator: signal: stopping the fleet\n");
         s_begin_stop (self, S_SIGNAL_WAIT);
     }
     int64_t last = ss_rows_written (self->rows);
@@ -832,14 +886,14 @@ s_check_end (ss_coord_t *self)
     &&  ss_rows_open (self->rows) == 0) {
         //  Every agent finished (or died): nothing more will come
         int64_t gap = s_report_rounds_between (self, last, self->final_round + 1);
-        fprintf (stderr, "coordinator: every agent is silent: ending the run at round %lld "
+        s_say (self, "coordinator: every agent is silent: ending the run at round %lld "
                          "(%lld report rounds up to %lld never seen)\n", (long long) last,
                  (long long) gap, (long long) self->final_round);
         self->missed += gap;
         return -1;
     }
     if (self->deadline > 0 && s_now () >= self->deadline) {
-        fprintf (stderr, "coordinator: gave up waiting for the reports of round %lld (last "
+        s_say (self, "coordinator: gave up waiting for the reports of round %lld (last "
                          "complete round %lld)\n", (long long) self->final_round,
                  (long long) last);
         if (!self->seen_signals)
@@ -926,14 +980,15 @@ s_on_liveness (zloop_t *loop, int timer_id, void *arg)
         char last [64] = "never reported";
         if (m->hi >= 0)
             snprintf (last, sizeof last, "last report round %lld", (long long) m->hi);
-        fprintf (stderr, "coordinator: agent %d lost: %s (%s; %d agents live)\n", lost [l],
+        s_say (self, "coordinator: agent %d lost: %s (%s; %d agents live)\n", lost [l],
                  m->heard >= 0? "silent": "never heard", last, ss_members_live (self->members));
     }
     if (count > 64)
-        fprintf (stderr, "coordinator: %d more agents lost (%d live)\n", count - 64,
+        s_say (self, "coordinator: %d more agents lost (%d live)\n", count - 64,
                  ss_members_live (self->members));
     if (self->zap)
         ss_zap_flush (self->zap);
+    s_show (self, NULL);
     s_flush (self);
     return s_check_end (self);
 }
@@ -971,7 +1026,7 @@ s_try_resume (ss_coord_t *self)
     char want [64];
     snprintf (want, sizeof want, "\"fleet_id\":\"%016" PRIx64 "\"", self->fleet_id);
     if (!got || !strstr (line, want)) {
-        fprintf (stderr, "coordinator: %s holds a run of another fleet: starting a new one\n",
+        s_say (self, "coordinator: %s holds a run of another fleet: starting a new one\n",
                  out);
         return false;
     }
@@ -1007,7 +1062,7 @@ s_try_resume (ss_coord_t *self)
     if (rows == 0)
         return false;
     if (self->fleet->rounds > 0 && last >= self->fleet->rounds) {
-        fprintf (stderr, "coordinator: %s holds a finished run of this fleet: starting a "
+        s_say (self, "coordinator: %s holds a finished run of this fleet: starting a "
                          "new one\n", out);
         return false;
     }
@@ -1029,10 +1084,10 @@ s_try_resume (ss_coord_t *self)
     int count = ss_targets_load (self->targets, path, self->d);
     if (count > 0) {
         self->verified = count;     //  checked before the restart
-        fprintf (stderr, "coordinator: %d target%s from %s\n", count, count > 1? "s": "",
+        s_say (self, "coordinator: %d target%s from %s\n", count, count > 1? "s": "",
                  path);
     }
-    fprintf (stderr, "coordinator: resuming the run in %s: %lld rows, last traced round "
+    s_say (self, "coordinator: resuming the run in %s: %lld rows, last traced round "
                      "%lld, %lld report rounds missed so far\n", out, (long long) rows,
              (long long) last, (long long) missed);
     return true;
@@ -1050,7 +1105,7 @@ s_write_files (ss_coord_t *self)
     const char *out = self->options.out;
     if (ss_runlog_positions (self->log, "positions.csv", ss_members_positions (self->members),
                              self->n, self->d)) {
-        fprintf (stderr, "coordinator: %s: cannot write positions.csv\n", out);
+        s_say (self, "coordinator: %s: cannot write positions.csv\n", out);
         return -1;
     }
     int n_lost = ss_members_lost_ids (self->members, self->lost_ids);
@@ -1066,15 +1121,15 @@ s_write_files (ss_coord_t *self)
         .missed_reports = self->missed
     };
     if (ss_runlog_summary (self->log, &summary)) {
-        fprintf (stderr, "coordinator: %s: cannot write summary.json\n", out);
+        s_say (self, "coordinator: %s: cannot write summary.json\n", out);
         return -1;
     }
     char drops [1024];
     s_drops_text (self, false, drops, sizeof drops);
     if (*drops)
-        fprintf (stderr, "coordinator: drops: %s\n", drops);
+        s_say (self, "coordinator: drops: %s\n", drops);
     if (!self->options.quiet)
-        fprintf (stderr, "coordinator: done: %lld rounds, %d of %d agents live, J %.6f -> "
+        s_say (self, "coordinator: done: %lld rounds, %d of %d agents live, J %.6f -> "
                          "%.6f, %.1f rounds/s, %lld report rounds missed, %lld late "
                          "reports; files in %s\n", (long long) done, live, self->n,
                  self->first.J, self->score.J, summary.rounds_per_second,
@@ -1088,6 +1143,9 @@ ss_coord_destroy (ss_coord_t **self_p)
     ss_coord_t *self = *self_p;
     if (!self)
         return;
+    ss_http_destroy (&self->http);      //  its thread reads the view
+    ss_view_destroy (&self->view);
+    ss_progress_destroy (&self->shown);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);
     ss_zap_destroy (&self->zap);
@@ -1173,6 +1231,18 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
             return s_fail (&self, rc, 1, err);
         }
     }
+    if (*fleet->http) {
+        int http_rc = 1;
+        self->view = ss_view_new (fleet->name, &fleet->model, self->n, fleet->rounds,
+                                  s_drop_names, DROP_COUNT);
+        char why [512] = "out of memory";
+        self->http = self->view? ss_http_new (fleet->http, self->view, why, sizeof why,
+                                              &http_rc): NULL;
+        if (!self->http) {
+            snprintf (err, sizeof err, "%s: coordinator/http: %s", fleet->path, why);
+            return s_fail (&self, rc, http_rc, err);
+        }
+    }
     self->K = self->problem->K;
     size_t n = (size_t) self->n, d = (size_t) self->d, K = (size_t) self->K;
     self->work = ss_work_new (self->problem);
@@ -1243,7 +1313,7 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
         return s_fail (&self, rc, 1, err);
     }
     if (options->insecure)
-        fprintf (stderr, "coordinator: warning: --insecure: no encryption, no "
+        s_say (self, "coordinator: warning: --insecure: no encryption, no "
                          "authentication\n");
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router) {
@@ -1264,8 +1334,14 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     //  and room for a stranger's connection flood (libzmq's default of 100
     //  fills, and honest SYNs are dropped and retried seconds later)
     zsock_set_backlog (self->router, self->n * 2 > 1024? self->n * 2: 1024);
-    zsock_set_heartbeat_ivl (self->router, fleet->heartbeat_ms);
-    zsock_set_heartbeat_timeout (self->router, fleet->lost_after_ms);
+    //  Dead connections closed by the kernel (not ZMTP heartbeats: see
+    //  agentd/ss_links.c s_keepalive)
+    zsock_set_tcp_maxrt (self->router, 4 * fleet->lost_after_ms);
+    zsock_set_tcp_keepalive (self->router, 1);
+    zsock_set_tcp_keepalive_idle (self->router, fleet->lost_after_ms / 1000 > 0?
+                                                fleet->lost_after_ms / 1000: 1);
+    zsock_set_tcp_keepalive_intvl (self->router, 1);
+    zsock_set_tcp_keepalive_cnt (self->router, 3);
     if (self->cert)
         ss_keys_apply_server (self->router, self->cert);
     if (zsock_bind (self->router, "%s", fleet->coordinator) == -1) {
@@ -1273,6 +1349,10 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
                   fleet->path, fleet->coordinator, zmq_strerror (zmq_errno ()));
         return s_fail (&self, rc, 1, err);
     }
+    if (!options->quiet)
+        self->shown = ss_progress_new (stderr, "coordinator", fleet->rounds,
+                                       self->progress > 0? self->progress: 1,
+                                       SS_PROGRESS_AUTO);
     if (!resume && s_write_row0 (self))
         return s_fail (&self, rc, 1, NULL);
     *rc = 0;
@@ -1283,12 +1363,18 @@ int
 ss_coord_run (ss_coord_t *self)
 {
     if (!self->options.quiet)
-        fprintf (stderr, "coordinator: fleet %s, %d agents, listening on %s%s\n",
+        s_say (self, "coordinator: fleet %s, %d agents, listening on %s%s\n",
                  self->fleet->name, self->n, self->fleet->coordinator,
                  self->options.insecure? " (insecure)": " (CURVE)");
+    if (self->http)
+        s_say (self, "coordinator: live page %s, /metrics and /state.json: read-only, %s\n",
+               ss_http_url (self->http), ss_http_loopback (self->http)? "loopback only"
+               : "WARNING: reachable from other hosts, without authentication");
     self->loop = zloop_new ();
     if (!self->loop)
         return 1;
+    //  Bound: systemctl start returns (Type=notify)
+    ss_notify_ready ();
     zloop_reader (self->loop, self->router, s_on_router, self);
     if (self->zap)
         zloop_reader (self->loop, ss_zap_socket (self->zap), s_on_zap, self);
@@ -1299,6 +1385,7 @@ ss_coord_run (ss_coord_t *self)
         if (zloop_start (self->loop) == -1 || s_check_end (self) == -1)
             break;
     }
+    ss_notify_stopping ();
     if (s_write_files (self))
         self->exit_code = 1;
     return self->exit_code;

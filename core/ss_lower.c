@@ -44,13 +44,10 @@ ss_lower_solve (const ss_problem_t *P, const double *sigma, double *theta,
             return -1;
         if (gmax <= tol)
             return iter;
-        memcpy (w->chol, w->cov, (size_t) K * K * sizeof (double));
-        for (int k = 0; k < K; k++)
-            w->chol [(size_t) k * K + k] += rho;
-        if (ss_chol_factor (w->chol, K))
+        if (ss_expfam_factor (P, w))
             return -1;
         memcpy (dir, grad, (size_t) K * sizeof (double));
-        ss_chol_solve (w->chol, K, dir);
+        ss_expfam_solve (P, w, dir);
         double decrease = 0;            //  grad . H^-1 grad > 0
         for (int k = 0; k < K; k++)
             decrease += grad [k] * dir [k];

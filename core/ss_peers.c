@@ -17,6 +17,7 @@
 
 #define S_US_PER_MS 1000
 #define S_NUDGE     3        //  typical rounds before the first WANT to a neighbour not past us
+#define S_SLOW_GRACE 4       //  the grace is at least this many of the slowest recent rounds
 
 struct ss_peers_t {
     ss_peers_config_t config;
@@ -32,6 +33,7 @@ struct ss_peers_t {
     bool resumed;               //  we join a running fleet
     int64_t started_at, round_start;
     bool substituted;           //  this round ran without someone
+    bool repaired;              //  this round asked for a late estimate again
     uint64_t *out;              //  K: masses sent this round, all links
     int64_t samples [SS_PEERS_SAMPLES];     //  clean round durations (us)
     int n_samples, next_sample;
@@ -97,6 +99,8 @@ static void
 s_zero_sums (ss_peers_t *self)
 {
     size_t K = (size_t) self->K;
+    if (self->out)
+        memset (self->out, 0, K * sizeof (uint64_t));
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
         memset (peer->sent, 0, K * sizeof (int64_t));
@@ -227,25 +231,48 @@ ss_peers_typical_ms (const ss_peers_t *self)
 }
 
 double
+ss_peers_slow_ms (const ss_peers_t *self)
+{
+    if (self->n_samples < 5)
+        return -1;
+    int64_t slow = 0;
+    for (int i = 0; i < self->n_samples; i++)
+        if (self->samples [i] > slow)
+            slow = self->samples [i];
+    return slow / (double) S_US_PER_MS;
+}
+
+double
 ss_peers_grace_ms (const ss_peers_t *self)
 {
     double typical = ss_peers_typical_ms (self);
     double floor = self->config.grace_min_ms;
     //  Until measured: a tenth of lost_after
     double grace = fmax (floor, typical < 0? self->config.lost_after_ms / 10.0
-                                           : self->config.grace_factor * typical);
+                                           : fmax (self->config.grace_factor * typical,
+                                                   S_SLOW_GRACE * ss_peers_slow_ms (self)));
     double top = self->config.grace_max_ms;
     return top > 0 && grace > top? top: grace;
 }
 
 //  Repairs: the first WANT to a neighbour that has not passed us after
-//  S_NUDGE typical rounds, then one every typical round (at least 1 ms,
-//  10 ms until measured); to one that has passed us at once, then the same
+//  S_NUDGE typical rounds and the slowest recent one, then one every
+//  typical round (at least 1 ms, 10 ms until measured); to one that has
+//  passed us at once, then the same
 double
 ss_peers_repair_ms (const ss_peers_t *self)
 {
     double typical = ss_peers_typical_ms (self);
     return typical < 0? 10: fmax (1, typical);
+}
+
+static int64_t
+s_nudge_us (const ss_peers_t *self)
+{
+    double typical = ss_peers_typical_ms (self);
+    double nudge = typical < 0? 3 * 10.0: fmax (S_NUDGE * fmax (1, typical),
+                                               ss_peers_slow_ms (self));
+    return (int64_t) (nudge * S_US_PER_MS);
 }
 
 void
@@ -370,7 +397,8 @@ s_evidence (ss_peers_t *self, ss_peer_t *peer, int64_t now)
 {
     if (peer->evidence_at < 0 && !s_holds (peer, self->round)) {
         peer->evidence_at = now;
-        peer->want_at = -1;     //  ask for it at once
+        peer->want_at = -1;     //  ask for it at once, and often again
+        peer->wants = 0;
     }
 }
 
@@ -379,12 +407,16 @@ ss_peers_begin (ss_peers_t *self, int64_t now, const double *s)
 {
     self->round_start = now;
     self->substituted = false;
+    self->repaired = false;
     int live = ss_peers_live (self);
-    memset (self->out, 0, (size_t) self->K * sizeof (uint64_t));
+    //  `out` is not reset here: masses sent in a round that never ran (we
+    //  jumped away from it) are still owed, and the next round subtracts
+    //  them with its own (ss_peers_mix)
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
         peer->evidence_at = -1;
         peer->want_at = -1;
+        peer->wants = 0;
         if (peer->state == SS_PEER_LOST) {
             peer->weight = 0;
             continue;
@@ -396,7 +428,7 @@ ss_peers_begin (ss_peers_t *self, int64_t now, const double *s)
             sent [k] += q;
             self->out [k] += q;
         }
-        if (peer->have_claim && peer->claim >= self->round)
+        if (peer->have_claim && peer->claim > self->round)
             s_evidence (self, peer, now);
     }
 }
@@ -528,10 +560,12 @@ ss_peers_heartbeat (ss_peers_t *self, int64_t now, int p, uint64_t round,
         peer->epoch_seen = epoch;
     if (state >= SS_STATE_READY)
         peer->ready = true;
-    //  A running peer at round r has sent its estimate of round r
+    //  A running peer at round r has sent its estimate of round r; past
+    //  ours, it sent ours a round ago at least (a heartbeat of our very
+    //  round may just have overtaken the estimate on another connection)
     if (state == SS_STATE_RUNNING) {
         s_claim (peer, round);
-        if (round >= self->round)
+        if (round > self->round)
             s_evidence (self, peer, now);
     }
     //  It asks for our estimate of round want - 1: we keep this round's
@@ -588,10 +622,17 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
     bool ready = true;
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
-        if (peer->state == SS_PEER_LOST || s_holds (peer, k))
+        //  Not in this round (lost when it began, maybe re-admitted since:
+        //  it joins the next one), lost now, or held: nothing to wait for
+        if (peer->weight <= 0 || peer->state == SS_PEER_LOST || s_holds (peer, k))
             continue;
         if (peer->have_claim && peer->claim >= k + 2 && peer->claim_before >= k + 2)
             continue;           //  long past our round (twice): not waited for
+        //  Past our round, whenever we learnt it (before a jump, say): its
+        //  estimate of round k is in the network, or was never sent to us
+        //  (we were lost to it then): a grace, then without it
+        if (peer->have_claim && peer->claim > k)
+            s_evidence (self, peer, now);
         int64_t due;
         if (peer->evidence_at >= 0) {
             //  Its estimate is in the network, late or lost: ask for it
@@ -604,13 +645,18 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
         else
             //  It has not passed us: it may wait for a lost one of ours,
             //  or be slow; nudge it (a WANT costs little either way)
-            due = peer->want_at < 0? self->round_start + S_NUDGE * repair: peer->want_at;
+            due = peer->want_at < 0? self->round_start + s_nudge_us (self): peer->want_at;
         ready = false;
         if (now >= due) {
             if (*n_want < room)
                 want [(*n_want)++] = p;
             self->counters [SS_CTR_WANTS]++;
-            due = now + repair;
+            if (peer->evidence_at >= 0)
+                self->repaired = true;
+            //  Again after one repair interval, then two, four... (at most
+            //  32): a link that stays stalled is not flooded with requests
+            due = now + (repair << (peer->wants < 5? peer->wants: 5));
+            peer->wants++;
         }
         peer->want_at = due;
         *wake = *wake < due? *wake: due;
@@ -639,8 +685,10 @@ ss_peers_mix (ss_peers_t *self, ss_neighbour_t *nbrs, int *n, int64_t *net)
 {
     size_t K = (size_t) self->K;
     uint64_t *sum = (uint64_t *) net;
-    for (size_t k = 0; k < K; k++)
+    for (size_t k = 0; k < K; k++) {
         sum [k] = 0 - self->out [k];
+        self->out [k] = 0;      //  subtracted, exactly once
+    }
     *n = 0;
     uint64_t r = self->round;
     for (int p = 0; p < self->n; p++) {
@@ -687,7 +735,9 @@ bool
 ss_peers_end (ss_peers_t *self, int64_t now)
 {
     uint64_t k = self->round;
-    if (!self->substituted) {
+    //  The typical round: rounds that neither substituted nor repaired a
+    //  late estimate (the fleet's pace, not the network's losses)
+    if (!self->substituted && !self->repaired) {
         self->samples [self->next_sample] = now - self->round_start;
         self->next_sample = (self->next_sample + 1) % SS_PEERS_SAMPLES;
         if (self->n_samples < SS_PEERS_SAMPLES)

@@ -31,21 +31,23 @@
     Waiting: slow is not lost. Round k is ready when every live neighbour's
     estimate of round k is held. A neighbour without one is waited for
     while it has not passed round k itself. Once it has (a later estimate,
-    or a RUNNING heartbeat of a round >= k: its estimate of round k is in the
-    network, late or lost), we ask it to send that estimate again (a WANT
-    in a heartbeat, answered by a resend on another connection) at once
-    and every typical round (the median of the last rounds that needed no
-    substitution), and give it a grace of grace_factor typical rounds
-    (between grace_min_ms and grace_max_ms): a repair nearly always
-    arrives long before. After the grace the round runs without it: its
+    or a RUNNING heartbeat of a later round: its estimate of round k is in
+    the network, late or lost), we ask it to send that estimate again (a
+    WANT in a heartbeat, answered by a resend on another connection) at
+    once and every typical round, backing off (the typical round: the median
+    of the last rounds that needed no substitution and no repair), and give it a grace of grace_factor typical rounds
+    and at least four of the slowest recent ones (between grace_min_ms and
+    grace_max_ms), so that an overloaded host's scheduling delays never
+    reach it: a repair nearly always arrives long before. After the grace
+    the round runs without it: its
     theta is replaced by ours (its weight stays on the diagonal) and its
     mass is added when it comes (running sums; the newest sum it sent
     stands in for it only when it is of a round up to ours + 1). A
     neighbour whose last two messages were both two or more rounds past
-    ours is not waited for at all. A neighbour that has not
-    passed us is nudged with a WANT after three typical rounds and every
-    typical round after (it may wait for an estimate of ours that was
-    lost: the WANT tells it our round).
+    ours is not waited for at all. A neighbour that has not passed us is
+    nudged with a WANT after three typical rounds (and at least the
+    slowest recent one) and every typical round after (it may wait for an
+    estimate of ours that was lost: the WANT tells it our round).
 
     Epochs. Every message carries the sender's epoch. A neighbour's running
     sum is added only while its epoch is ours. After each round our epoch
@@ -141,6 +143,7 @@ typedef struct {
     //  Waiting on it in this round
     int64_t evidence_at;    //  when it was first seen past our round (-1 not)
     int64_t want_at;        //  when the next WANT to it is due (0: now)
+    int wants;              //  WANTs to it in this round (they back off)
 } ss_peer_t;
 
 typedef enum {
@@ -182,6 +185,8 @@ uint64_t *ss_peers_counters (ss_peers_t *self);
 double ss_peers_typical_ms (const ss_peers_t *self);
 double ss_peers_grace_ms (const ss_peers_t *self);
 double ss_peers_repair_ms (const ss_peers_t *self);
+//  The slowest of the recent clean rounds (ms), -1 until measured
+double ss_peers_slow_ms (const ss_peers_t *self);
 
 //  Membership event (restart, ...): the epoch grows after this round
 void ss_peers_event (ss_peers_t *self, const char *why);

@@ -131,8 +131,9 @@ ss_round_step (const ss_problem_t *P, const ss_agent_t *self,
         next->theta [k] -= gamma * (w->E [k] + rho * self->theta [k] - self->s [k]);
         next->s [k] = self->s [k] + ss_mass_value (net [k]);
         next->s [k] += psi_new [k] - psi_old [k];
-        if (s_clamp (&next->theta [k], SS_ROUND_MAX_THETA)
-        |   s_clamp (&next->s [k], SS_ROUND_MAX_S))
+        bool theta_clamped = s_clamp (&next->theta [k], SS_ROUND_MAX_THETA);
+        bool s_clamped = s_clamp (&next->s [k], SS_ROUND_MAX_S);
+        if (theta_clamped || s_clamped)
             next->clamped = true;
     }
     return step;

@@ -7,6 +7,8 @@
 #   ./deploy/demo.sh              encrypted fleet: coordinator + 50 agentd over CURVE
 #   ./deploy/demo.sh --sim        the same fleet in one process (swarmshape sim)
 #   OUT=DIR ./deploy/demo.sh      where the run's files go (default runs/demo-DATE)
+#   HTTP=HOST:PORT ./deploy/demo.sh   where the coordinator's live page and
+#                                 /metrics are served (default 127.0.0.1:7098; empty: off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=launch
@@ -20,7 +22,9 @@ out=${OUT:-runs/demo-$(date +%Y%m%d-%H%M%S)}
 fleet=deploy/fleets/demo.zpl
 if [ "$mode" = launch ] && [ -x build/agentd/agentd ] && [ -x build/coordinator/coordinator ]; then
     echo "demo: 50 agents, one agentd process each, CURVE-encrypted ZeroMQ on loopback"
-    ./build/cli/swarmshape launch "$fleet" --out "$out"
+    http=${HTTP-127.0.0.1:7098}
+    [ -n "$http" ] && echo "demo: live page http://$http/ (and /metrics) while the run goes"
+    ./build/cli/swarmshape launch "$fleet" --out "$out" --set "coordinator/http=$http"
 else
     echo "demo: 50 agents simulated in one process"
     ./build/cli/swarmshape sim "$fleet" --out "$out"

@@ -195,14 +195,15 @@ static const ss_fleet_key_t s_keys [] = {
     { "faults/heartbeat_ms", SS_FLEET_INT, F (heartbeat_ms), 1, 3600000, NULL, NULL, "250",
       NULL, 0, "heartbeat to every neighbour (>= 1)" },
     { "faults/round_timeout_ms", SS_FLEET_INT, F (round_timeout_ms), 1, 86400000, NULL,
-      NULL, "2000", NULL, 0, "longest grace for an estimate known to be late (sent, "
+      NULL, "10000", NULL, 0, "longest grace for an estimate known to be late (sent, "
       "not come, not repaired); a neighbour that has not sent its estimate is waited "
       "for while it lives" },
     { "faults/grace_factor", SS_FLEET_DOUBLE, F (grace_factor), SS_FLEET_POSITIVE, 0,
       NULL, NULL, "10", NULL, 0, "that grace is this many typical rounds (the median of "
-      "the last 31 clean ones; repairs are asked every typical round) ..." },
+      "the last 31 clean ones; repairs are asked every typical round), and at least 4 "
+      "of the slowest of them ..." },
     { "faults/grace_min_ms", SS_FLEET_INT, F (grace_min_ms), 1, 86400000, NULL, NULL,
-      "250", NULL, 0, "... and at least this (round_timeout_ms wins if smaller)" },
+      "100", NULL, 0, "... and at least this (round_timeout_ms wins if smaller)" },
     { "faults/lost_after_ms", SS_FLEET_INT, F (lost_after_ms), 1, 86400000, NULL, NULL,
       "5000", NULL, 0, "silence after which a neighbour is lost (> heartbeat_ms)" },
     { "faults/evasive_ms", SS_FLEET_INT, F (evasive_ms), 0, 86400000, NULL, NULL,

@@ -14,6 +14,17 @@ fuzz_seconds=${FUZZ_SECONDS:-15}
 failed=()
 
 ./deploy/install-deps.sh clang iproute2 nftables valgrind systemd
+#  The deployment tests' tools and base image (podman, a local Debian image
+#  where no registry answers); without them those tests say SKIP
+if ./deploy/container/setup.sh; then
+    containers="podman runs containers: the deployment tests run"
+else
+    containers="podman cannot run containers here (setup.sh said why above): the deployment tests will SKIP"
+fi
+#  The live page's tests (prometheus, chromium, chromedriver) are optional:
+#  tests/integration/live.sh says SKIP for what could not be installed
+./deploy/install-deps.sh --group live \
+    || echo "run.sh: the live page's test tools could not be installed (live.sh will skip)" >&2
 
 stage() { printf '\n=== %s ===\n' "$*"; }
 
@@ -21,7 +32,11 @@ stage "build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 stage "tests"
-(cd build && ctest --output-on-failure -j "$jobs") || failed+=("tests")
+(cd build && ctest --output-on-failure -j "$jobs" -LE deploy) || failed+=("tests")
+#  Containers (image, compose fleet, podman kube play, systemd as PID 1),
+#  in the optimised build only, one at a time
+stage "deployment tests ($containers)"
+(cd build && ctest --output-on-failure -L deploy) || failed+=("deployment tests")
 
 if [ -z "${SKIP_ASAN:-}" ]; then
     stage "build (ASan + UBSan)"
@@ -31,9 +46,10 @@ if [ -z "${SKIP_ASAN:-}" ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     #  Not under the sanitizers: the slow convergence run (same code as the
-    #  unit tests) and the network-namespace scenarios (timing under
-    #  impairment: the optimised build above runs them)
-    (cd build-asan && ctest --output-on-failure -j "$jobs" -LE "slow|netns") \
+    #  unit tests), the network-namespace scenarios (timing under
+    #  impairment) and the deployment tests (their images build their own
+    #  programs): the optimised build above runs them
+    (cd build-asan && ctest --output-on-failure -j "$jobs" -LE "slow|netns|deploy") \
         || failed+=("asan tests")
 fi
 

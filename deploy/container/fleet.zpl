@@ -30,6 +30,15 @@ fleet
     coordinator
         endpoint = tcp://coordinator:7099
         report_every = 10
+    faults
+        #   Containers start seconds apart (podman-compose starts them one
+        #   after the other) and agentd does not yet wait for its
+        #   neighbours before round 0: a round timeout and a lost delay
+        #   longer than that stagger keep the start undisturbed, so the run
+        #   equals `swarmshape sim` of this file. A neighbour that dies
+        #   then holds its neighbours for up to 30 s before they go on.
+        round_timeout_ms = 30000
+        lost_after_ms = 60000
     security
         curve = 1
         keys = keys             #   bundles/HOST/keys, mounted at /etc/swarmshape/keys

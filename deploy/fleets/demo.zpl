@@ -86,15 +86,16 @@ fleet
     #   checkpoints. Not part of the fleet id: may differ from run to run.
     faults
         heartbeat_ms = 250      #   [250] heartbeat to every neighbour (>= 1)
-        round_timeout_ms = 2000 #   [2000] longest grace for an estimate known to
+        round_timeout_ms = 10000    #   [10000] longest grace for an estimate known to
                                 #   be late (its sender is past the round) and not
                                 #   repaired by a resend; a neighbour that has not
                                 #   sent its estimate yet is waited for while it
                                 #   lives (slow is not lost)
         grace_factor = 10       #   [10] that grace is this many typical rounds
                                 #   (the median of the last 31 clean ones; repairs
-                                #   are asked every typical round) ...
-        grace_min_ms = 250      #   [250] ... and at least this (round_timeout_ms
+                                #   are asked every typical round), and at least
+                                #   4 of the slowest of them ...
+        grace_min_ms = 100      #   [100] ... and at least this (round_timeout_ms
                                 #   wins if smaller)
         lost_after_ms = 5000    #   [5000] silence after which a neighbour is
                                 #   lost (> heartbeat_ms)

@@ -65,14 +65,25 @@ check "a missing program is caught" fails verify "$TMP/bad/coordinator.service"
 
 # Hardening the issue asks for is present in both services
 for unit in agentd@.service coordinator.service; do
-    for directive in User=swarmshape NoNewPrivileges=yes ProtectSystem=strict \
+    for directive in NoNewPrivileges=yes ProtectSystem=strict \
                      ProtectHome=yes PrivateTmp=yes ProtectKernelTunables=yes \
                      StateDirectory= Restart=on-failure RestartSec= \
                      StartLimitBurst= LimitNOFILE=65536 \
+                     Type=notify NotifyAccess=main SupplementaryGroups=swarmshape \
                      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX"; do
         check "$unit has $directive" grep -q "^$directive" "$units/$unit"
     done
+    # MemoryMax= and TasksMax= set, with their arithmetic in a comment
+    check "$unit has MemoryMax=" grep -Eq '^MemoryMax=[0-9]+[KMG]$' "$units/$unit"
+    check "$unit has TasksMax=" grep -Eq '^TasksMax=[0-9]+$' "$units/$unit"
+    check "$unit explains MemoryMax" bash -c "grep -B20 '^MemoryMax=' '$units/$unit' | grep -q 'Resident memory'"
+    check "$unit explains TasksMax" bash -c "grep -B4 '^TasksMax=' '$units/$unit' | grep -q 'threads'"
 done
+# Agents and the coordinator under separate users (they share the
+# coordinator's host), both in the key directory's group
+check "agentd@ runs as swarmshape-agent" grep -q '^User=swarmshape-agent$' "$units/agentd@.service"
+check "coordinator runs as swarmshape-coordinator" \
+    grep -q '^User=swarmshape-coordinator$' "$units/coordinator.service"
 check "agentd@ instances belong to swarmshape-agents.target" \
     bash -c "grep -q '^PartOf=swarmshape-agents.target' '$units/agentd@.service' \
              && grep -q '^WantedBy=swarmshape-agents.target' '$units/agentd@.service'"

@@ -90,7 +90,15 @@ for host in 10.0.0.1 10.0.0.2 10.0.0.3; do
     check "$host: keys directory 0700" [ "$(mode "$b/keys")" = 700 ]
     check "$host: install.sh is executable" [ -x "$b/install.sh" ]
     check "$host: install.sh passes bash -n" bash -n "$b/install.sh"
-    check "$host: install.sh creates the system user" grep -q 'useradd --system' "$b/install.sh"
+    check "$host: install.sh creates the system users" grep -q 'useradd --system' "$b/install.sh"
+    check "$host: agents and coordinator under separate users" \
+        bash -c "grep -q '^agent_user=swarmshape-agent$' '$b/install.sh' \
+                 && grep -q '^coordinator_user=swarmshape-coordinator$' '$b/install.sh'"
+    want_coord=false; [ "$host" = "$coordinator_host" ] && want_coord=true
+    check "$host: install.sh knows whether the coordinator runs here" \
+        grep -q "^coordinator=$want_coord$" "$b/install.sh"
+    check "$host: key directory 0750 root:swarmshape" \
+        grep -q 'install -d -m 0750 -o root -g "$group" "$prefix/keys.new"' "$b/install.sh"
     check "$host: install.sh installs into /etc/swarmshape" grep -q '^prefix=/etc/swarmshape$' "$b/install.sh"
     check "$host: fleet.zpl names the bundle's keys" grep -Eq '^ +keys = "?keys"?$' "$b/fleet.zpl"
     # The bundle's fleet file is the fleet planned: planning it again gives

@@ -269,7 +269,20 @@ test_partition (void **state)
         testnet_tick (net, TICK);
     uint64_t lost = testnet_counter (net, SS_CTR_LOST);
     net->cut = NULL;
-    assert_true (testnet_run (net, TICK, 1000000));
+    bool done = testnet_run (net, TICK, 1000000);
+    for (int i = 0; !done && i < net->n; i++) {
+        ss_peers_t *peers = net->agents [i].peers;
+        print_message ("agent %d: round %llu epoch %llu started %d:", i,
+                       (unsigned long long) ss_peers_round (peers),
+                       (unsigned long long) ss_peers_epoch (peers), net->agents [i].started);
+        for (int p = 0; p < ss_peers_size (peers); p++) {
+            ss_peer_t *peer = ss_peers_peer (peers, p);
+            print_message (" [%d state %d claim %llu ev %lld]", peer->id, peer->state,
+                           (unsigned long long) peer->claim, (long long) peer->evidence_at);
+        }
+        print_message ("\n");
+    }
+    assert_true (done);
     double after = testnet_bias (net);
     print_message ("partition 2 s: %llu links lost, re-admitted %llu, jumps %llu, epoch %llu, "
                    "bias %.2e at round 3000\n", (unsigned long long) lost,

@@ -265,7 +265,9 @@ test_waits (void **state)
         t += MS;
     }
     assert_true (ss_peers_typical_ms (self) == 1.0);
-    assert_true (ss_peers_grace_ms (self) == 2.0);      //  2 x 1 ms, floor 2 ms
+    assert_true (ss_peers_slow_ms (self) == 1.0);
+    //  max (2 x typical, 4 x the slowest, floor 2 ms)
+    assert_true (ss_peers_grace_ms (self) == 4.0);
     ss_peers_config_t capped = s_config;
     capped.grace_min_ms = 50;
     capped.grace_max_ms = 30;
@@ -290,6 +292,8 @@ test_waits (void **state)
     assert_int_equal (n_want, 0);
     assert_int_equal (s_poll (self, t + 4 * MS, &n_want), SS_ROUND_WAIT);
     assert_int_equal (n_want, 1);
+    assert_int_equal (s_poll (self, t + 6 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 0);                       //  backing off
     assert_int_equal (s_poll (self, t + 100 * MS, &n_want), SS_ROUND_WAIT);   //  still waited for
     //  Now it is seen one round past us (its round k estimate is lost)
     t += 100 * MS;
@@ -297,9 +301,13 @@ test_waits (void **state)
     assert_int_equal (s_poll (self, t, &n_want), SS_ROUND_WAIT);
     assert_int_equal (n_want, 1);                       //  a WANT at once
     assert_int_equal (s_poll (self, t + MS, &n_want), SS_ROUND_WAIT);
-    assert_int_equal (n_want, 1);                       //  and every typical round
-    assert_int_equal (s_poll (self, t + 2 * MS - 1, &n_want), SS_ROUND_WAIT);
-    assert_int_equal (s_poll (self, t + 2 * MS, &n_want), SS_ROUND_READY);      //  grace over
+    assert_int_equal (n_want, 1);                       //  again after a typical round,
+    assert_int_equal (s_poll (self, t + 3 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 0);                       //  then after two
+    assert_int_equal (s_poll (self, t + 3 * MS, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 1);
+    assert_int_equal (s_poll (self, t + 4 * MS - 1, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (s_poll (self, t + 4 * MS, &n_want), SS_ROUND_READY);      //  grace over
     ss_neighbour_t nbrs [4];
     int n;
     int64_t net [K];
@@ -308,7 +316,7 @@ test_waits (void **state)
     assert_null (nbrs [3].theta);                       //  our own stands in
     assert_non_null (nbrs [2].theta);
     assert_int_equal (ss_peers_counters (self) [SS_CTR_SUBSTITUTIONS], 1);
-    ss_peers_end (self, t + 2 * MS);
+    ss_peers_end (self, t + 4 * MS);
     ss_peers_destroy (&self);
 
     //  A heartbeat of a running neighbour at our round is evidence too; two
@@ -317,9 +325,11 @@ test_waits (void **state)
     ss_peers_begin (self, 0, s);
     s_estimate (self, 10, 0, 0, 0, NULL);
     s_estimate (self, 10, 1, 0, 0, NULL);
-    s_heartbeat (self, 15, 2, 0, SS_STATE_READY);       //  not running yet: no evidence
+    s_heartbeat (self, 15, 2, 1, SS_STATE_READY);       //  not running yet: no evidence
     assert_true (ss_peers_peer (self, 2)->evidence_at == -1);
-    s_heartbeat (self, 20, 2, 0, SS_STATE_RUNNING);
+    s_heartbeat (self, 18, 2, 0, SS_STATE_RUNNING);     //  at our round: it may just
+    assert_true (ss_peers_peer (self, 2)->evidence_at == -1);   //  have sent it
+    s_heartbeat (self, 20, 2, 1, SS_STATE_RUNNING);     //  past it: sent a round ago
     assert_true (ss_peers_peer (self, 2)->evidence_at == 20);
     s_heartbeat (self, 25, 3, 2, SS_STATE_RUNNING);
     s_estimate (self, 30, 3, 2, 0, NULL);               //  twice two ahead
@@ -550,6 +560,45 @@ test_running_sums (void **state)
     ss_peers_destroy (&self);
 }
 
+//  A round begun (its masses sent) and jumped away from: the next round
+//  that runs subtracts those masses too, exactly once
+static void
+test_jump_owes (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    double s [K] = { 1, 1, 1, 1 };
+    ss_peers_begin (self, 0, s);            //  round 0: 4 x 0.2 sent
+    s_heartbeat (self, 1, 0, 50, SS_STATE_RUNNING);
+    s_heartbeat (self, 1, 1, 50, SS_STATE_RUNNING);
+    int64_t wake;
+    int want [4], n_want = 4;
+    uint64_t jump;
+    assert_int_equal (ss_peers_poll (self, 2, &wake, want, &n_want, &jump), SS_ROUND_JUMP);
+    ss_peers_jump (self, 2, jump);
+    ss_peers_begin (self, 3, s);            //  round 50: 4 x 0.2 more
+    for (int p = 0; p < 4; p++)
+        s_estimate (self, 4, p, 50, 0, NULL);
+    n_want = 4;
+    assert_int_equal (ss_peers_poll (self, 4, &wake, want, &n_want, &jump), SS_ROUND_READY);
+    ss_neighbour_t nbrs [4];
+    int n;
+    int64_t net [K];
+    ss_peers_mix (self, nbrs, &n, net);
+    double w_s = ss_mass_value (ss_mass_quantize (0.2));
+    assert_true (ss_mass_value (net [0]) == -8 * w_s);
+    //  and not again in the round after
+    ss_peers_end (self, 5);
+    ss_peers_begin (self, 6, s);
+    for (int p = 0; p < 4; p++)
+        s_estimate (self, 7, p, 51, 0, NULL);
+    n_want = 4;
+    assert_int_equal (ss_peers_poll (self, 7, &wake, want, &n_want, &jump), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_true (ss_mass_value (net [0]) == -4 * w_s);
+    ss_peers_destroy (&self);
+}
+
 //  Repairs: a WANT of our round or the last one is answered
 static void
 test_resend (void **state)
@@ -582,6 +631,7 @@ main (void)
         cmocka_unit_test (test_jumps),
         cmocka_unit_test (test_bounds),
         cmocka_unit_test (test_running_sums),
+        cmocka_unit_test (test_jump_owes),
         cmocka_unit_test (test_resend),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -28,6 +28,24 @@
 #define S_MAX_N 6
 #define S_MAX_K 4
 
+#ifdef SS_FUZZ_STATS
+//  With -DSS_FUZZ_STATS, what the inputs reached, summed over a run (to see
+//  that a corpus gets past the barrier, jumps, changes epochs, ...)
+#include <stdio.h>
+static uint64_t s_stats [SS_CTR_COUNT + 3];
+__attribute__ ((destructor)) static void
+s_print_stats (void)
+{
+    for (int c = 0; c < SS_CTR_COUNT; c++)
+        if (s_stats [c])
+            fprintf (stderr, "%s %llu\n", ss_counter_name (c), (unsigned long long) s_stats [c]);
+    fprintf (stderr, "rounds run %llu, inputs past the barrier %llu, largest round %llu\n",
+             (unsigned long long) s_stats [SS_CTR_COUNT],
+             (unsigned long long) s_stats [SS_CTR_COUNT + 1],
+             (unsigned long long) s_stats [SS_CTR_COUNT + 2]);
+}
+#endif
+
 typedef struct {
     const uint8_t *data;
     size_t size, at;
@@ -263,6 +281,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                     if (sum > 1 + 1e-12)
                         abort ();
                     ss_peers_end (peers, now);
+#ifdef SS_FUZZ_STATS
+                    s_stats [SS_CTR_COUNT]++;
+#endif
                     if (config.rounds == 0 || ss_peers_round (peers) < (uint64_t) config.rounds)
                         ss_peers_begin (peers, now, s);
                 }
@@ -293,6 +314,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (!isfinite (grace) || grace < 0 || !isfinite (repair) || repair <= 0)
             abort ();
     }
+#ifdef SS_FUZZ_STATS
+    for (int c = 0; c < SS_CTR_COUNT; c++)
+        s_stats [c] += ss_peers_counters (peers) [c];
+    s_stats [SS_CTR_COUNT + 1] += started;
+    if (ss_peers_round (peers) > s_stats [SS_CTR_COUNT + 2])
+        s_stats [SS_CTR_COUNT + 2] = ss_peers_round (peers);
+#endif
     ss_peers_destroy (&peers);
     return 0;
 }

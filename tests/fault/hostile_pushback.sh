@@ -21,6 +21,7 @@
 N=${N:-8}
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/hostile_lib.bash"
+[ $SANITIZED = 1 ] && PUSH_MB=${PUSH_MB:-48}      #   ASan's redzones and shadow
 PUSH_MB=${PUSH_MB:-16}
 #   TCP between the agents (a compromised agent on another host; on one
 #   host links/transport = auto takes ipc://, which forge does not serve)

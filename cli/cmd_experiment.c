@@ -71,6 +71,7 @@ typedef struct {
     int64_t round;
     int agents;
     double J, disagreement, bias;
+    double seconds;             //  since the coordinator's start
 } s_row_t;
 
 typedef struct {
@@ -172,6 +173,10 @@ s_write_host_fleet (s_exp_t *x, const ss_fleet_t *fleet, const char *const *sets
     if (fleet->init == SS_INIT_FILE) {
         s_absolute (fleet->init_file, path, sizeof path);
         zconfig_put (top, "agents/file", path);
+    }
+    if (*fleet->target_image) {
+        s_absolute (fleet->target_image, path, sizeof path);
+        zconfig_put (top, "target/image", path);
     }
     const char *port = strrchr (fleet->coordinator, ':');
     char endpoint [256];
@@ -556,7 +561,8 @@ s_load_trace (const char *dir, s_trace_t *trace)
             .round = (int64_t) round, .agents = (int) ss_json_number (line, "agents", 0),
             .J = ss_json_number (line, "J", NAN),
             .disagreement = ss_json_number (line, "disagreement", NAN),
-            .bias = ss_json_number (line, "bias", NAN)
+            .bias = ss_json_number (line, "bias", NAN),
+            .seconds = ss_json_number (line, "seconds", NAN)
         };
     }
     fclose (file);
@@ -571,6 +577,24 @@ s_row_at (const s_trace_t *trace, int64_t round)
     for (int r = 0; r < trace->n && trace->rows [r].round <= round; r++)
         at = &trace->rows [r];
     return at;
+}
+
+//  Rounds per second between the rows at rounds from and to (NAN: fewer
+//  than two rows between them, or no time between them)
+static double
+s_pace (const s_trace_t *trace, int64_t from, int64_t to)
+{
+    const s_row_t *a = NULL, *b = NULL;
+    for (int r = 0; r < trace->n; r++) {
+        const s_row_t *row = &trace->rows [r];
+        if (!a && row->round >= from)
+            a = row;
+        if (row->round <= to)
+            b = row;
+    }
+    if (!a || !b || b->round <= a->round || !(b->seconds > a->seconds))
+        return NAN;
+    return (double) (b->round - a->round) / (b->seconds - a->seconds);
 }
 
 //  The first report round >= from from which every row meets both
@@ -644,6 +668,8 @@ typedef struct {
     char lost [256];
     int64_t dropped;
     double seconds;
+    double pace;                //  rounds/s from the first row after round 0
+    double worst_pace;          //  the slowest pace during an event (NAN: none lasted)
 } s_result_t;
 
 //  Summary field as raw JSON text (an array) into buf
@@ -707,6 +733,10 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
     res->seconds = x->run_seconds;
     res->n_events = sc->n_events;
     res->worst_recover = res->worst_base = -1;
+    //  Row 0 is written when the coordinator starts, before the agents'
+    //  start barrier: the pace counts from the next row
+    res->pace = trace.n > 1? s_pace (&trace, trace.rows [0].round + 1, INT64_MAX): NAN;
+    res->worst_pace = NAN;
     s_summary_raw (summary? summary: "", "lost", res->lost, sizeof res->lost);
     bool all_recovered = true;
     res->dropped = -1;
@@ -727,10 +757,11 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
                  x->network, ss_restart_policy_name (sc->restart),
                  ss_restart_policy_name (sc->coordinator_restart), x->base_dir,
                  sc->recover_disagreement, sc->recover_bias);
-        fprintf (md, "| # | event | applied at round | until round | J before | J after "
+        fprintf (md, "| # | event | applied at round | until round | rounds/s meanwhile "
+                     "| J before | J after "
                      "| undisturbed J before / after | rounds to recover | undisturbed, same "
                      "round | dropped packets | detail |\n"
-                     "|---|---|---|---|---|---|---|---|---|---|---|\n");
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     }
     if (json) {
         fprintf (json, "{\"scenario\":\"%s\",\"file\":\"%s\",\"description\":\"%s\","
@@ -757,6 +788,11 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
         const s_row_t *after = rec >= 0? s_row_at (&trace, rec):
                                trace.n? &trace.rows [trace.n - 1]: NULL;
         const s_row_t *base_after = after? s_row_at (&base, after->round): NULL;
+        //  The fleet's pace while a lasting event was on
+        double pace = happened && lasting && ev->spec->what != SS_DO_TARGET?
+                      s_pace (&trace, ev->start_round, ev->end_round): NAN;
+        if (!isnan (pace) && (isnan (res->worst_pace) || pace < res->worst_pace))
+            res->worst_pace = pace;
         if (happened && rec < 0)
             all_recovered = false;
         if (rec >= 0 && rec - from > res->worst_recover)
@@ -783,10 +819,14 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
             s_jint (json, "recover_round", rec, true);
             s_jint (json, "rounds_to_recover", rec >= 0? rec - from: -1, true);
             s_jint (json, "undisturbed_rounds_to_recover", brec >= 0? brec - from: -1, true);
+            s_jnum (json, "rounds_per_second", pace, true);
             s_jint (json, "dropped_packets", ev->dropped, false);
             fprintf (json, "}");
         }
         if (md) {
+            char pace_text [32] = "-";
+            if (!isnan (pace))
+                snprintf (pace_text, sizeof pace_text, "%.1f", pace);
             char rec_text [32] = "-", brec_text [32] = "-", drop [32] = "-";
             if (rec >= 0)
                 snprintf (rec_text, sizeof rec_text, "%lld", (long long) (rec - from));
@@ -794,11 +834,12 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
                 snprintf (brec_text, sizeof brec_text, "%lld", (long long) (brec - from));
             if (ev->dropped >= 0)
                 snprintf (drop, sizeof drop, "%lld", (long long) ev->dropped);
-            fprintf (md, "| %d | %s%s | %lld | %lld | %.6f | %.6f | %.6f / %.6f | %s | %s | %s | %s |\n",
+            fprintf (md, "| %d | %s%s | %lld | %lld | %s | %.6f | %.6f | %.6f / %.6f | %s | %s | %s | %s |\n",
                      ev->index, ev->what, happened? "": ev->state == EV_REFUSED? " (refused)":
                      " (not reached)",
                      (long long) (happened? ev->start_round: -1),
                      (long long) (happened? (lasting? ev->end_round: ev->start_round): -1),
+                     pace_text,
                      before? before->J: NAN, after && happened? after->J: NAN,
                      base_before? base_before->J: NAN, base_after && happened? base_after->J: NAN,
                      rec_text, brec_text, drop, ev->detail);
@@ -834,17 +875,20 @@ s_report (s_exp_t *x, int exit_code, s_result_t *res)
         fprintf (json, "\"agents_live\":%d,\"lost\":%s,", res->agents, res->lost);
         s_jint (json, "dropped_packets", res->dropped, true);
         s_jnum (json, "seconds", res->seconds, true);
+        s_jnum (json, "rounds_per_second", res->pace, true);
+        s_jnum (json, "slowest_event_rounds_per_second", res->worst_pace, true);
         fprintf (json, "\"supervision\":%s}\n", supervision);
         fclose (json);
     }
     if (md) {
         fprintf (md, "\nResult: %s; final J %.6f, undisturbed J %.6f, ratio %.3f (bound %g: %s); "
                      "final disagreement %.3g, tracker bias %.3g; %d agents live at the end, "
-                     "lost %s; %d deaths, %d restarts.\n\nFiles: trace.jsonl, summary.json "
+                     "lost %s; %d deaths, %d restarts; %.1f rounds/s.\n\nFiles: trace.jsonl, summary.json "
                      "(\"supervision\"), events.jsonl (what was done, when, to whom), logs/.\n",
                  res->completed? "the run completed": "the run did NOT complete", res->J,
                  res->base_J, res->ratio, sc->bound, res->within? "within": "OUTSIDE",
-                 res->dis, res->bias, res->agents, res->lost, res->deaths, res->restarts);
+                 res->dis, res->bias, res->agents, res->lost, res->deaths, res->restarts,
+                 res->pace);
         fclose (md);
     }
     free (summary);
@@ -1167,7 +1211,8 @@ s_compare (s_exp_t *x, const s_result_t *res, int n, const ss_fleet_t *fleet)
         fprintf (md, "| scenario | disturbance | network | final J | undisturbed J | ratio | "
                      "bound | rounds to recover (undisturbed, same round) | final disagreement "
                      "| final bias | live agents | lost | deaths / restarts | dropped packets "
-                     "| seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                     "| seconds | rounds/s (during the disturbance) "
+                     "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     }
     if (json)
         fprintf (json, "{\"fleet\":\"%s\",\"agents\":%d,\"rounds\":%lld,\"scenarios\":[",
@@ -1187,10 +1232,15 @@ s_compare (s_exp_t *x, const s_result_t *res, int n, const ss_fleet_t *fleet)
             }
             if (s->dropped >= 0)
                 snprintf (drop, sizeof drop, "%lld", (long long) s->dropped);
+            char pace [64] = "-";
+            if (!isnan (s->pace) && !isnan (s->worst_pace))
+                snprintf (pace, sizeof pace, "%.1f (%.1f)", s->pace, s->worst_pace);
+            else if (!isnan (s->pace))
+                snprintf (pace, sizeof pace, "%.1f (-)", s->pace);
             fprintf (md, "| %s | %s | %s | %.6f | %.6f | %.3f | %g%s | %s | %.3g | %.3g | %d | %s "
-                         "| %d / %d | %s | %.0f |\n", s->name, s->description, s->network, s->J,
+                         "| %d / %d | %s | %.0f | %s |\n", s->name, s->description, s->network, s->J,
                      s->base_J, s->ratio, s->bound, s->within? "": " (OUTSIDE)", rec, s->dis,
-                     s->bias, s->agents, s->lost, s->deaths, s->restarts, drop, s->seconds);
+                     s->bias, s->agents, s->lost, s->deaths, s->restarts, drop, s->seconds, pace);
         }
         if (json) {
             fprintf (json, "%s{\"scenario\":\"%s\",\"report\":\"%s/report.json\",\"completed\":%s,"
@@ -1202,6 +1252,8 @@ s_compare (s_exp_t *x, const s_result_t *res, int n, const ss_fleet_t *fleet)
             fprintf (json, "\"bound\":%g,", s->bound);
             s_jint (json, "rounds_to_recover", s->worst_recover, true);
             s_jint (json, "undisturbed_rounds_to_recover", s->worst_base, true);
+            s_jnum (json, "rounds_per_second", s->pace, true);
+            s_jnum (json, "slowest_event_rounds_per_second", s->worst_pace, true);
             s_jint (json, "dropped_packets", s->dropped, false);
             fprintf (json, "}");
         }

@@ -7,9 +7,12 @@
         fleet.zpl       the fleet as loaded, --set overrides applied, every
                         key with its value and documentation (ss_fleet_write),
                         with `security/keys = keys` (and `agents/file =
-                        initial.csv` when init = file), so that it reads the
+                        initial.csv` when init = file, `target/image =
+                        target-NAME` with a picture), so that it reads the
                         same next to the bundle's keys/ as in PREFIX
         initial.csv     only with init = file: the initial positions
+        target-NAME     only with target/image: the picture NAME (the
+                        bundle's fleet.zpl names it)
         keys/           the public certificates of every agent and of the
                         coordinator (0644), and the secret certificates
                         (0600) of this host's agents only; on the
@@ -299,11 +302,16 @@ s_bundle_fleet (s_plan_t *self, const char *dir)
             return NULL;
         }
     }
+    const char *slash = strrchr (fleet->target_image, '/');
+    const char *image = slash? slash + 1: fleet->target_image;
     if (snprintf (copy->keys, sizeof copy->keys, "%s/keys", dir)
             >= (int) sizeof copy->keys
     ||  (fleet->init == SS_INIT_FILE
          && snprintf (copy->init_file, sizeof copy->init_file, "%s/initial.csv", dir)
-            >= (int) sizeof copy->init_file)) {
+            >= (int) sizeof copy->init_file)
+    ||  (*image
+         && snprintf (copy->target_image, sizeof copy->target_image, "%s/target-%s",
+                      dir, image) >= (int) sizeof copy->target_image)) {
         fprintf (stderr, "swarmshape plan: %s: path too long\n", dir);
         free (copy);
         return NULL;
@@ -461,6 +469,9 @@ s_write_install (s_plan_t *self, const s_host_t *host, const char *dir)
 "if [ -f \"$here/initial.csv\" ]; then\n"
 "    install -m 0644 -o root -g root \"$here/initial.csv\" \"$prefix/initial.csv\"\n"
 "fi\n"
+"for f in \"$here\"/target-*; do\n"
+"    if [ -f \"$f\" ]; then install -m 0644 -o root -g root \"$f\" \"$prefix/\"; fi\n"
+"done\n"
 "rm -rf \"$prefix/keys.new\" \"$prefix/keys.old\"\n"
 "install -d -m 0750 -o root -g \"$group\" \"$prefix/keys.new\"\n"
 "shopt -s nullglob\n"
@@ -576,6 +587,8 @@ s_write_bundle (s_plan_t *self, const s_host_t *host)
     int rc = bundle? 0: 1;
     if (rc == 0 && self->fleet->init == SS_INIT_FILE)
         rc = s_copy (self->fleet->init_file, bundle->init_file, 0644);
+    if (rc == 0 && *self->fleet->target_image)
+        rc = s_copy (self->fleet->target_image, bundle->target_image, 0644);
     if (rc == 0)
         rc = s_write_fleet (bundle, dir);
     if (rc == 0)

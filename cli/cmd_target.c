@@ -1,7 +1,10 @@
 /*  swarmshape target FLEET TARGETFILE: inject a new target into a running
-    fleet. Sends TARGET (switch_round 0: "coordinator decides") to the
-    coordinator over a DEALER holding the operator certificate, and
-    prints the switch round the coordinator chose and announced. */
+    fleet. TARGETFILE is a ZPL target (components or `image = FILE`), a
+    fleet file, or a picture (PGM or PNG: a grid of levels on the model's
+    nodes, ss_fleet_load_target). Sends TARGET (switch_round 0:
+    "coordinator decides") to the coordinator over a DEALER holding the
+    operator certificate, and prints the switch round the coordinator
+    chose and announced. */
 
 #include <czmq.h>
 #include <stdio.h>

@@ -41,7 +41,7 @@ ss_cli_usage (FILE *out)
         "  sim FLEET --out DIR [--centralized]   run the fleet in one process\n"
         "  keygen FLEET [--force]                CURVE certificates for the fleet\n"
         "  launch FLEET --out DIR [--insecure]   coordinator + one agentd per agent\n"
-        "  target FLEET TARGETFILE               inject a new target into a run\n"
+        "  target FLEET TARGETFILE               inject a new target (ZPL, .pgm, .png)\n"
         "  status FLEET [--json]                 the running fleet: round, J, every agent\n"
         "  plan FLEET --out DIR                  one install bundle per host\n"
         "  plot RUNDIR [--frames] [--fleet FILE] draw a run's pictures (PNG, SVG)\n"

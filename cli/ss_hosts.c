@@ -262,7 +262,7 @@ ss_hosts_new (int n, bool wire, const char *self_exe, ss_supervisor_t *sv,
         if (rc == 0)
             rc = s_ip (self, "-n %s link set %s up", self->names [i], dev);
         if (rc == 0)
-            rc = s_ip (self, "-n %s route replace %s.0/24 dev %s src %s rto_min 20ms",
+            rc = s_ip (self, "-n %s route replace %s.0/24 dev %s src %s",
                        self->names [i], self->net, dev, self->ips [i]);
     }
     if (rc) {

@@ -13,9 +13,10 @@
     In both, loss and partitions are nftables rules inside the hosts'
     namespaces (`numgen random mod 10000 < P*100 counter drop`; drop-all
     rules for a partition), one table per event, whose counters
-    ss_hosts_nft_dropped reads before the table goes. TCP's rto_min on the
-    hosts' network is 20 ms: a lost segment must not stall a round 200 ms.
-    Every command run (ip, nft, tc) is logged to the experiment's log.
+    ss_hosts_nft_dropped reads before the table goes. TCP keeps its default
+    settings (rto_min 200 ms): as a deployment would, and the fleet's own
+    links (several connections, repairs) keep a lost segment from stalling
+    the rounds. Every command run (ip, nft, tc) is logged to the experiment's log.
 */
 #ifndef SS_HOSTS_H
 #define SS_HOSTS_H

@@ -296,14 +296,21 @@ s_any_lost (const s_plot_t *self)
 static void
 s_target_title (const s_plot_t *self, char *buf, size_t size, const char *suffix)
 {
+    const ss_fleet_t *fleet = self->run->fleet;
+    const char *slash = strrchr (fleet->target_image, '/');
+    const char *image = slash? slash + 1: fleet->target_image;
     if (self->target_count > 0 && self->target_count <= self->run->n_targets)
-        snprintf (buf, size, "target q%s (target %lld, from round %lld)", suffix,
+        snprintf (buf, size, "target q%s (target %lld%s, from round %lld)", suffix,
                   (long long) self->target_count,
+                  ss_rundir_target (self->run, self->target_count)->cells? ", a picture": "",
                   (long long) self->run->targets [self->target_count - 1].switch_round);
     else
     if (self->target_count > 0)
         snprintf (buf, size, "target q%s (targets.txt lacks target %lld: the fleet's)",
                   suffix, (long long) self->target_count);
+    else
+    if (*image)
+        snprintf (buf, size, "target q%s (picture %.60s)", suffix, image);
     else
         snprintf (buf, size, "target q%s", suffix);
 }

@@ -17,6 +17,8 @@
 #define MAX_LINE    (16 << 20)      //  longest line of any file (a trace row
                                     //  lists up to 100000 lost ids)
 #define MAX_RECORDS 50000000        //  rows of frames.csv
+#define MAX_TARGETS 1024            //  lines of targets.txt (the coordinator
+                                    //  announces at most 64)
 
 typedef struct {
     char path [PATH_MAX + 32];
@@ -490,6 +492,41 @@ s_read_trace (ss_rundir_t *self, char *err, size_t err_size)
     return rc;
 }
 
+//  The grid after a target's components, if any: "cells HEX", 2 hex
+//  digits a level (the coordinator writes " 0" for none; older lines end
+//  after the components). *end past it.
+static int
+s_read_grid (s_reader_t *r, char *at, ss_mixture_t *mixture, char **end)
+{
+    char *after;
+    errno = 0;
+    long cells = strtol (at, &after, 10);
+    *end = at;
+    if (after == at)
+        return 0;               //  no cells field
+    if (errno || cells < 0 || cells > SS_MAX_GRID)
+        return s_fail (r, "grid: expected 0..%d cells, got '%.20s'", SS_MAX_GRID, at);
+    at = after;
+    while (cells > 0 && (*at == ' ' || *at == '\t'))
+        at++;
+    for (long g = 0; g < cells; g++) {
+        int level = 0;
+        for (int digit = 0; digit < 2; digit++) {
+            char c = at [2 * g + digit];
+            int v = c >= '0' && c <= '9'? c - '0': c >= 'a' && c <= 'f'? c - 'a' + 10:
+                    c >= 'A' && c <= 'F'? c - 'A' + 10: -1;
+            if (v < 0)
+                return s_fail (r, "grid: expected %ld levels as %ld hex digits, cut at "
+                               "digit %ld", cells, 2 * cells, 2 * g + digit);
+            level = 16 * level + v;
+        }
+        mixture->level [g] = (uint8_t) level;
+    }
+    mixture->cells = (int) cells;
+    *end = at + 2 * cells;
+    return 0;
+}
+
 static int
 s_read_targets (ss_rundir_t *self, char *err, size_t err_size)
 {
@@ -506,8 +543,8 @@ s_read_targets (ss_rundir_t *self, char *err, size_t err_size)
             continue;
         if (self->n_targets == cap) {
             cap = cap? cap * 2: 8;
-            if (cap > 1 << 20) {
-                rc = s_fail (&r, "too many targets");
+            if (cap > MAX_TARGETS) {
+                rc = s_fail (&r, "too many targets (more than %d)", MAX_TARGETS);
                 break;
             }
             ss_rundir_target_t *grown = realloc (self->targets, (size_t) cap * sizeof *grown);
@@ -523,8 +560,8 @@ s_read_targets (ss_rundir_t *self, char *err, size_t err_size)
         errno = 0;
         long long round = strtoll (at, &end, 10);
         long count = end == at? 0: strtol (at = end, &end, 10);
-        if (end == at || errno || round < 0 || count < 1 || count > SS_MAX_COMPONENTS) {
-            rc = s_fail (&r, "expected 'switch_round count' and count components (1..%d)",
+        if (end == at || errno || round < 0 || count < 0 || count > SS_MAX_COMPONENTS) {
+            rc = s_fail (&r, "expected 'switch_round count' and count components (0..%d)",
                          SS_MAX_COMPONENTS);
             break;
         }
@@ -545,10 +582,12 @@ s_read_targets (ss_rundir_t *self, char *err, size_t err_size)
                                  c + 1, m->dim);
             }
         }
+        if (rc == 0)
+            rc = s_read_grid (&r, end, &t->mixture, &end);
         while (rc == 0 && (*end == ' ' || *end == '\t'))
             end++;
         if (rc == 0 && *end)
-            rc = s_fail (&r, "more numbers than %ld components hold", count);
+            rc = s_fail (&r, "more numbers than %ld components and a grid hold", count);
         const char *why = rc == 0? ss_mixture_check (&t->mixture, m): NULL;
         if (why)
             rc = s_fail (&r, "%s", why);

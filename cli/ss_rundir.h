@@ -12,7 +12,11 @@
                       --frames)
       targets.txt     optional: one line per target switched to during a
                       launched run, "switch_round count" and then count
-                      times "weight mean_1 .. mean_d std"
+                      times "weight mean_1 .. mean_d std", then "cells"
+                      and, for an image target, its levels as 2 hex
+                      digits each (first coordinate fastest; count may be
+                      0 then); a line that ends after the components is a
+                      mixture (an older coordinator)
     Every file is untrusted: a missing file, a bad header, a field that is
     not a finite number, an id out of range or a dimension that differs
     from the fleet's fails with one line "FILE: line N: what is wrong".

@@ -430,8 +430,6 @@ s_read (s_ctx_t *ctx, ss_scenario_t *self, zconfig_t *root)
                 break;
         }
     }
-    if (self->n_events == 0)
-        return s_fail (ctx, "scenario/event", "missing (a scenario needs at least one event)");
     for (int e = 0; e < self->n_events; e++) {
         const ss_event_spec_t *ev = &self->events [e];
         snprintf (key, sizeof key, "scenario/event[%d]/do", e);

@@ -24,7 +24,9 @@
                                             own pace, and would finish a finite
                                             run alone.
             set = "faults/lost_after_ms=1000"   fleet overrides (repeatable)
-            event                           one per action (1..64)
+            event                           one per action (0..64; none: a
+                                            baseline, the fleet undisturbed in
+                                            the same network)
                 at_round = 100              when: the trace reaches this round,
                 at_seconds = 5              or seconds after the start (one of them)
                 do = kill                   kill|stop|restart|target|loss|delay|

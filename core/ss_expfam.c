@@ -220,6 +220,20 @@ ss_problem_destroy (ss_problem_t **self_p)
     }
 }
 
+//  A grid target: log q_g = log level [g] (-inf where the level is 0),
+//  before normalisation. Returns the largest.
+static double
+s_grid_logq (const ss_mixture_t *target, int G, double *logq)
+{
+    double top = -INFINITY;
+    for (int g = 0; g < G; g++) {
+        logq [g] = target->level [g] > 0? log ((double) target->level [g]): -INFINITY;
+        if (logq [g] > top)
+            top = logq [g];
+    }
+    return top;
+}
+
 int
 ss_problem_set_path (ss_problem_t *self, ss_path_t path)
 {
@@ -256,6 +270,9 @@ ss_problem_set_target (ss_problem_t *self, const ss_mixture_t *target)
     if (!logq)
         return -1;
     double top = -INFINITY;
+    if (target->cells > 0)
+        top = s_grid_logq (target, G, logq);
+    else
     for (int g = 0; g < G; g++) {
         const double *y = self->nodes + g * d;
         double best = -INFINITY, terms [SS_MAX_COMPONENTS];

@@ -63,7 +63,9 @@ typedef struct {
 //  Build a problem; NULL if the model or target is invalid or memory ran out
 ss_problem_t *ss_problem_new (const ss_model_t *model, const ss_mixture_t *target);
 void ss_problem_destroy (ss_problem_t **self_p);
-//  Replace the target (q, mu_q); 0 or -1 if it is invalid
+//  Replace the target (q, mu_q); 0 or -1 if it is invalid. A grid target
+//  (cells > 0, which wins over components) gives q_g = level [g] / sum of
+//  the levels; a mixture, its density at the nodes, normalised.
 int ss_problem_set_target (ss_problem_t *self, const ss_mixture_t *target);
 //  Select the tensor (default) or dense path; the dense path builds phi.
 //  Work areas made before stay valid. 0, or -1 if out of memory.

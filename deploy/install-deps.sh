@@ -26,14 +26,14 @@ case "$group" in
                   libmsgpack-dev libsodium-dev libcmocka-dev libsystemd-dev
                   libopenblas-serial-dev python3
                   libcairo2-dev libfontconfig-dev libjansson-dev fonts-dejavu-core
-                  libmicrohttpd-dev "$@")
+                  libmicrohttpd-dev libpng-dev "$@")
         # libsystemd: sd_notify (readiness under systemd); OpenBLAS (serial:
         # one thread inside each agent): dgemm and LAPACK's dpotrf/dpotrs in
         # the core where they beat the hand-written loops; swarmshape plot:
         # cairo (PNG, SVG), fontconfig and DejaVu (its text), jansson (reads
         # trace.jsonl); ffmpeg, when installed, makes --frames' replay;
         # coordinator: libmicrohttpd (its live page and /metrics), jansson
-        # (state.json).
+        # (state.json); libpng: image targets (PNG pictures).
         # tests/run.sh adds: clang (fuzzers), iproute2 (network namespaces,
         # tc), nftables (swarmshape experiment: loss and partitions in the
         # kernel), valgrind, systemd (systemd-analyze verify of the units)

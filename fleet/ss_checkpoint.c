@@ -2,7 +2,7 @@
 
     The decoder reads fields at fixed offsets with explicit little-endian
     loads, so it is independent of the host's byte order and alignment. It
-    checks, in this order, what the file claims to be (magic, version 1 or 2),
+    checks, in this order, what the file claims to be (magic, version 1 to 3),
     how long it claims to be (length field against the bytes at hand), that
     it is intact (checksum) and only then what it says (dims, values): the
     first failure is the reason reported.
@@ -93,10 +93,19 @@ static int
 s_check_target (const ss_checkpoint_t *cp)
 {
     const ss_mixture_t *t = &cp->target;
-    if (t->count < 0 || t->count > SS_MAX_COMPONENTS)
+    if (t->count < 0 || t->count > SS_MAX_COMPONENTS
+    ||  t->cells < 0 || t->cells > SS_MAX_GRID)
         return SS_CHECKPOINT_EFORMAT;
-    if (t->count == 0)
+    if (t->count == 0 && t->cells == 0)
         return cp->target_round == 0? 0: SS_CHECKPOINT_EFORMAT;
+    if (t->cells > 0) {
+        //  A grid of zeros is no target (ss_mixture_check)
+        int g = 0;
+        while (g < t->cells && t->level [g] == 0)
+            g++;
+        if (g == t->cells)
+            return SS_CHECKPOINT_ERANGE;
+    }
     for (int c = 0; c < t->count; c++) {
         const ss_component_t *comp = &t->comp [c];
         int rc;
@@ -152,7 +161,8 @@ ss_checkpoint_encode (const ss_checkpoint_t *cp, uint8_t *buf, size_t size)
         errno = EINVAL;
         return -1;
     }
-    size_t length = SS_CHECKPOINT_SIZE_N (cp->dim, cp->k, cp->target.count);
+    size_t length = SS_CHECKPOINT_SIZE_G (cp->dim, cp->k, cp->target.count,
+                                          cp->target.cells);
     if (size < length) {
         errno = ENOBUFS;
         return -1;
@@ -188,6 +198,10 @@ ss_checkpoint_encode (const ss_checkpoint_t *cp, uint8_t *buf, size_t size)
         s_put_double (p, comp->std);
         p += 8;
     }
+    s_put32 (p, (uint32_t) cp->target.cells);
+    p += 4;
+    memcpy (p, cp->target.level, (size_t) cp->target.cells);
+    p += cp->target.cells;
     s_put64 (p, cp->target_round);
     p += 8;
     s_hash (buf, length - SS_CHECKPOINT_HASH, p);
@@ -211,7 +225,7 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
     if (size < 12)
         return SS_CHECKPOINT_ETRUNCATED;
     uint32_t version = s_get32 (data + 8);
-    if (version != 1 && version != SS_CHECKPOINT_VERSION)
+    if (version < 1 || version > SS_CHECKPOINT_VERSION)
         return SS_CHECKPOINT_EVERSION;
     if (size < 16)
         return SS_CHECKPOINT_ETRUNCATED;
@@ -235,11 +249,21 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
     if (dim < 1 || dim > SS_MAX_DIM || k < 1 || k > SS_MAX_K
     ||  s_get32 (data + 36) != 0)
         return SS_CHECKPOINT_EFORMAT;
-    //  Version 1 ends after s; version 2 has the target's count there
+    //  Version 1 ends after s; versions 2 and 3 have the target's count
+    //  there, version 3 the grid's cells after the components
     size_t tail = SS_CHECKPOINT_SIZE_V1 (dim, k) - SS_CHECKPOINT_HASH;
-    uint32_t count = 0;
+    uint32_t count = 0, cells = 0;
     if (version == 1) {
         if (length != SS_CHECKPOINT_SIZE_V1 (dim, k))
+            return SS_CHECKPOINT_EFORMAT;
+    }
+    else
+    if (version == 2) {
+        if (length < SS_CHECKPOINT_SIZE_V2 (dim, k, 0))
+            return SS_CHECKPOINT_EFORMAT;
+        count = s_get32 (data + tail);
+        if (count > SS_MAX_COMPONENTS
+        ||  length != SS_CHECKPOINT_SIZE_V2 (dim, k, count))
             return SS_CHECKPOINT_EFORMAT;
     }
     else {
@@ -247,7 +271,11 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
             return SS_CHECKPOINT_EFORMAT;
         count = s_get32 (data + tail);
         if (count > SS_MAX_COMPONENTS
-        ||  length != SS_CHECKPOINT_SIZE_N (dim, k, count))
+        ||  length < SS_CHECKPOINT_SIZE_N (dim, k, count))
+            return SS_CHECKPOINT_EFORMAT;
+        cells = s_get32 (data + tail + 4 + 8 * (size_t) count * (dim + 2));
+        if (cells > SS_MAX_GRID
+        ||  length != SS_CHECKPOINT_SIZE_G (dim, k, count, cells))
             return SS_CHECKPOINT_EFORMAT;
     }
 
@@ -279,6 +307,12 @@ ss_checkpoint_parse (const uint8_t *data, size_t size, ss_checkpoint_t *cp)
                 comp->mean [i] = s_get_double (p);
             comp->std = s_get_double (p);
             p += 8;
+        }
+        if (version >= 3) {
+            p += 4;             //  cells, read above
+            cp->target.cells = (int) cells;
+            memcpy (cp->target.level, p, cells);
+            p += cells;
         }
         cp->target_round = s_get64 (p);
     }

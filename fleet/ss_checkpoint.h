@@ -17,12 +17,12 @@
     is reported, set aside (renamed PATH.bad-<unix time>[-n], never
     deleted, never overwritten) and the agent starts fresh.
 
-    File format, version 2. Binary, every integer and double little-endian
+    File format, version 3. Binary, every integer and double little-endian
     (doubles as their IEEE 754 bit pattern, so a round trip is exact):
 
         offset  size     field
         0       8        magic "SSCKPT\r\n" (53 53 43 4b 50 54 0d 0a)
-        8       4  u32   format version (2; 1 is still read, see below)
+        8       4  u32   format version (3; 1 and 2 are still read, see below)
         12      4  u32   length of the whole file in bytes, checksum included
         16      8  u64   fleet id
         24      4  u32   agent id
@@ -37,23 +37,33 @@
                 8*k      theta
                 8*k      s
         T       4  u32   n, components of the target in force, 0..SS_MAX_COMPONENTS
-                         (0: the fleet file's target, none was injected)
                 8*n*(dim+2)  per component: weight, mean [dim], std
-                8  u64   round at which that target was applied (0 if n = 0)
+                4  u32   cells, levels of its grid, 0..SS_MAX_GRID (an image
+                         target; 0: none)
+                cells    the levels, one byte each, first coordinate fastest
+                8  u64   round at which that target was applied (0 if n =
+                         cells = 0: the fleet file's target, none was injected)
         L-32    32       BLAKE2b-256 (libsodium crypto_generichash, no key)
                          of bytes 0 .. L-33
 
-    with T = 64 + 16 * (dim + k), so L = 108 + 16 * (dim + k) + 8 * n * (dim + 2).
-    Version 1 is the same without the target (T .. L-33): L = 96 + 16 *
-    (dim + k); it parses with n = 0. The writer always writes version 2.
+    with T = 64 + 16 * (dim + k), so L = 112 + 16 * (dim + k) + 8 * n *
+    (dim + 2) + cells. Version 2 is the same without the cells field and
+    the levels: L = 108 + 16 * (dim + k) + 8 * n * (dim + 2); it parses
+    with cells = 0. Version 1 has no target at all (T .. L-33): L = 96 + 16
+    * (dim + k); it parses with n = cells = 0. The writer always writes
+    version 3. A grid needs a level above 0 somewhere; that cells is the
+    model's nq^dim is checked where the model is known (agentd applies the
+    target with ss_mixture_check).
     The checksum catches any truncation or bit flip; the length field and
     the magic give precise reasons for the common cases (an empty or
     half-written file, some other file). The encoding is canonical: a file
     parses only if encoding what it parses to gives back exactly the same
-    bytes (for a version 1 file: the same bytes written as version 1).
+    bytes (for a version 1 or 2 file: the same bytes written as that
+    version).
     Doubles must be finite and of magnitude at most
     SS_CHECKPOINT_MAX_MAGNITUDE, component weights and stds > 0, the
-    target's round at most the checkpoint's round; the writer refuses to
+    target's round at most the checkpoint's round, a grid not all zero;
+    the writer refuses to
     save what the reader would refuse to load, so a bad state never
     replaces a good checkpoint.
 
@@ -71,20 +81,27 @@
 #include <stdint.h>
 #include "ss_model.h"
 
-#define SS_CHECKPOINT_VERSION   2       //  written; 1 is still read
+#define SS_CHECKPOINT_VERSION   3       //  written; 1 and 2 are still read
 #define SS_CHECKPOINT_MAGIC     "SSCKPT\r\n"
 #define SS_CHECKPOINT_HEADER    64      //  bytes before x
 #define SS_CHECKPOINT_HASH      32      //  bytes of checksum
 //  Size in bytes of a version 1 checkpoint of the given dimensions
 #define SS_CHECKPOINT_SIZE_V1(dim, k) \
     (SS_CHECKPOINT_HEADER + 16 * ((size_t) (dim) + (size_t) (k)) + SS_CHECKPOINT_HASH)
-//  Size in bytes of a (version 2) checkpoint with a target of n components
-#define SS_CHECKPOINT_SIZE_N(dim, k, n) \
+//  Size in bytes of a version 2 checkpoint with a target of n components
+#define SS_CHECKPOINT_SIZE_V2(dim, k, n) \
     (SS_CHECKPOINT_SIZE_V1 (dim, k) + 12 + 8 * (size_t) (n) * ((size_t) (dim) + 2))
-//  Size in bytes of a (version 2) checkpoint without a target
+//  Size in bytes of a (version 3) checkpoint with a target of n components
+//  and a grid of cells levels
+#define SS_CHECKPOINT_SIZE_G(dim, k, n, cells) \
+    (SS_CHECKPOINT_SIZE_V2 (dim, k, n) + 4 + (size_t) (cells))
+//  ... of n components, no grid
+#define SS_CHECKPOINT_SIZE_N(dim, k, n) SS_CHECKPOINT_SIZE_G (dim, k, n, 0)
+//  ... without a target
 #define SS_CHECKPOINT_SIZE(dim, k) SS_CHECKPOINT_SIZE_N (dim, k, 0)
 //  No checkpoint is larger; the reader reads at most one byte more
-#define SS_CHECKPOINT_MAX_SIZE  SS_CHECKPOINT_SIZE_N (SS_MAX_DIM, SS_MAX_K, SS_MAX_COMPONENTS)
+#define SS_CHECKPOINT_MAX_SIZE \
+    SS_CHECKPOINT_SIZE_G (SS_MAX_DIM, SS_MAX_K, SS_MAX_COMPONENTS, SS_MAX_GRID)
 //  Nor smaller (version 1, dim = k = 1)
 #define SS_CHECKPOINT_MIN_SIZE  SS_CHECKPOINT_SIZE_V1 (1, 1)
 //  Doubles of larger magnitude are absurd (as in ss_proto)
@@ -102,8 +119,9 @@ typedef struct {
     double x0 [SS_MAX_DIM];
     double theta [SS_MAX_K];
     double s [SS_MAX_K];
-    //  The target in force: count 0 = the fleet file's (none injected);
-    //  else its components (mean [0 .. dim-1]) and the round it was applied
+    //  The target in force: count 0 and cells 0 = the fleet file's (none
+    //  injected); else its components (mean [0 .. dim-1]) and/or grid, and
+    //  the round it was applied
     ss_mixture_t target;
     uint64_t target_round;
 } ss_checkpoint_t;
@@ -120,12 +138,12 @@ typedef enum {
     SS_CHECKPOINT_ETOOBIG = -6,     //  larger than any checkpoint
     SS_CHECKPOINT_ETRAILING = -7,   //  bytes after its length
     SS_CHECKPOINT_ECHECKSUM = -8,   //  checksum mismatch
-    SS_CHECKPOINT_EFORMAT = -9,     //  bad dim, k, length, reserved or
-                                    //  target count
+    SS_CHECKPOINT_EFORMAT = -9,     //  bad dim, k, length, reserved,
+                                    //  target count or grid size
     SS_CHECKPOINT_ENONFINITE = -10, //  NaN or Inf
     SS_CHECKPOINT_ERANGE = -11,     //  absurd magnitude, negative round,
                                     //  weight or std <= 0, target round
-                                    //  after round
+                                    //  after round, a grid of zeros
     //  The content is valid but not ours (check)
     SS_CHECKPOINT_EFLEET = -12,     //  another fleet's checkpoint
     SS_CHECKPOINT_EAGENT = -13,     //  another agent's checkpoint
@@ -136,8 +154,8 @@ typedef enum {
 
 #define SS_CHECKPOINT_ELAST SS_CHECKPOINT_EOUTSIDE
 
-//  Encode cp into buf (at least SS_CHECKPOINT_SIZE (cp->dim, cp->k)
-//  bytes). Returns the number of bytes written, or -1 with errno EINVAL if
+//  Encode cp into buf (at least SS_CHECKPOINT_SIZE_G (cp->dim, cp->k,
+//  cp->target.count, cp->target.cells) bytes). Returns the number of bytes written, or -1 with errno EINVAL if
 //  cp would not parse (bad dims, non-finite or absurd values, negative
 //  round) or ENOBUFS if buf is too small.
 long ss_checkpoint_encode (const ss_checkpoint_t *cp, uint8_t *buf, size_t size);

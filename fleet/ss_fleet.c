@@ -41,6 +41,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@
 #include <czmq.h>
 #include "ss_fleet.h"
 #include "ss_file.h"
+#include "ss_image.h"
 #include "ss_rng.h"
 
 //  --------------------------------------------------------------------------
@@ -122,7 +124,10 @@ static const ss_fleet_key_t s_keys [] = {
       NULL, NULL, SS_FLEET_MODEL, "speed limit per round (> 0)" },
 
     { "target", SS_FLEET_SECTION, NONE, 0, 0, NULL, NULL, NULL, NULL, 0,
-      "an isotropic Gaussian mixture on D; no component: ss_mixture_defaults" },
+      "an isotropic Gaussian mixture on D, or a picture; neither: ss_mixture_defaults" },
+    { "target/image", SS_FLEET_PATH, F (target_image), 0, 0, NULL, "a file name", NULL,
+      "none", SS_FLEET_OPTIONAL, "a picture, PGM or PNG (d = 2): dark = dense, "
+      "resampled onto the nq x nq grid; it wins over components" },
     { "target/component", SS_FLEET_REPEAT, NONE, 0, 0, NULL, NULL, NULL, NULL, 0,
       "one term of the mixture (1 to 16 of them)" },
     { "target/component/weight", SS_FLEET_DOUBLE, C (weight), SS_FLEET_POSITIVE, 0, NULL,
@@ -820,7 +825,8 @@ s_check_model (s_ctx_t *ctx, zconfig_t *section, const char *path,
     return 0;
 }
 
-//  The components of a checked target section; with none, the default
+//  The components of a checked target section and the grid of its image
+//  (scratch->target_image, parsed already); with neither, the default
 //  mixture of the model. scratch holds the model (for means' bounds).
 static int
 s_read_target (s_ctx_t *ctx, zconfig_t *section, const char *path,
@@ -828,12 +834,18 @@ s_read_target (s_ctx_t *ctx, zconfig_t *section, const char *path,
 {
     const ss_model_t *model = &scratch->model;
     memset (target, 0, sizeof *target);
+    if (*scratch->target_image) {
+        char why [PATH_MAX + 256];
+        if (ss_image_target (scratch->target_image, model, target, why, sizeof why))
+            return s_fail (ctx, s_key (path, "image").text, "%s", why);
+    }
     int total = 0;
     for (zconfig_t *item = section? zconfig_child (section): NULL; item;
          item = zconfig_next (item))
-        total++;
+        total += streq (zconfig_name (item), "component");
     if (total == 0) {
-        ss_mixture_defaults (target, model->dim, model->lo, model->hi);
+        if (target->cells == 0)
+            ss_mixture_defaults (target, model->dim, model->lo, model->hi);
         return 0;
     }
     s_key_t comp_path = s_key (path, "component");
@@ -844,12 +856,15 @@ s_read_target (s_ctx_t *ctx, zconfig_t *section, const char *path,
     const ss_fleet_key_t *repeat = ss_fleet_key ("target/component");
     int c = 0;
     for (zconfig_t *item = zconfig_child (section); item;
-         item = zconfig_next (item), c++) {
+         item = zconfig_next (item)) {
+        if (!streq (zconfig_name (item), "component"))
+            continue;
+        c++;
         char which [32] = "";
         if (total > 1)
-            snprintf (which, sizeof which, " (component %d)", c + 1);
+            snprintf (which, sizeof which, " (component %d)", c);
         if (s_check_required (ctx, repeat, item, comp_path.text, which)
-        ||  s_read_item (ctx, repeat, item, comp_path.text, &target->comp [c],
+        ||  s_read_item (ctx, repeat, item, comp_path.text, &target->comp [c - 1],
                          scratch, which))
             return -1;
     }
@@ -1730,6 +1745,10 @@ ss_fleet_diff (const ss_fleet_t *a, const ss_fleet_t *b)
         for (const ss_fleet_key_t *k = component + 1; k < s_keys + S_N_KEYS && s_is_child (k, component); k++)
             if (!s_field_equal (k, &a->target.comp [c], &b->target.comp [c], a, b))
                 return k->path;
+    //  The image's grid (the same file may have changed between loads)
+    if (a->target.cells != b->target.cells
+    ||  memcmp (a->target.level, b->target.level, (size_t) a->target.cells) != 0)
+        return "target/image";
     const ss_fleet_key_t *agent = ss_fleet_key ("agents/agent");
     for (int i = 0; i < a->count; i++)
         for (const ss_fleet_key_t *k = agent + 1; k < s_keys + S_N_KEYS && s_is_child (k, agent); k++)
@@ -1931,8 +1950,25 @@ ss_fleet_write (const ss_fleet_t *self, const char *path, char *err, size_t err_
 }
 
 //  --------------------------------------------------------------------------
-//  A target file: a root `target` section, or a whole fleet file whose
-//  fleet/target is read (its other keys are not)
+//  A target file: a picture, a root `target` section, or a whole fleet
+//  file whose fleet/target is read (its other keys are not)
+
+//  A picture by its name, or by its first bytes
+static bool
+s_is_image (const char *path)
+{
+    if (ss_image_named (path))
+        return true;
+    uint8_t head [8];
+    ssize_t got = 0;
+    int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+        got = read (fd, head, sizeof head);
+    if (fd >= 0)
+        close (fd);
+    return got > 0 && ss_image_sniff (head, (size_t) got);
+}
 
 int
 ss_fleet_load_target (const char *path, const ss_model_t *model,
@@ -1944,6 +1980,15 @@ ss_fleet_load_target (const char *path, const ss_model_t *model,
     s_ctx_t ctx = { path, err, err_size };
     if (err && err_size)
         *err = 0;
+    if (s_is_image (path)) {
+        ss_mixture_t *picture = calloc (1, sizeof (ss_mixture_t));
+        int rc = picture? ss_image_target (path, model, picture, err, err_size):
+                          s_fail (&ctx, NULL, "out of memory");
+        if (rc == 0)
+            *target = *picture;
+        free (picture);
+        return rc;
+    }
     zconfig_t *root = s_load_zpl (&ctx, path);
     if (!root)
         return -1;
@@ -1980,16 +2025,23 @@ ss_fleet_load_target (const char *path, const ss_model_t *model,
     }
     if (rc == 0)
         rc = s_check_shape (&ctx, section, "target", key);
-    ss_mixture_t mixture;
+    ss_mixture_t *mixture = calloc (1, sizeof (ss_mixture_t));
     ss_fleet_t *scratch = rc == 0? calloc (1, sizeof (ss_fleet_t)): NULL;
-    if (rc == 0 && !scratch)
+    if (rc == 0 && (!scratch || !mixture))
         rc = s_fail (&ctx, NULL, "out of memory");
+    const char *image = rc == 0? s_leaf (section, "image"): NULL;
     if (rc == 0) {
         scratch->model = *model;
-        rc = s_read_target (&ctx, section, key, scratch, &mixture);
+        s_dir_of (path, scratch->dir, sizeof scratch->dir);
+        if (image)
+            rc = s_parse_value (&ctx, ss_fleet_key ("target/image"), image,
+                                s_key (key, "image").text, scratch, scratch, "");
     }
     if (rc == 0)
-        *target = mixture;
+        rc = s_read_target (&ctx, section, key, scratch, mixture);
+    if (rc == 0)
+        *target = *mixture;
+    free (mixture);
     free (scratch);
     zconfig_destroy (&root);
     return rc;

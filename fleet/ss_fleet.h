@@ -43,7 +43,8 @@ typedef struct {
     int64_t rounds;         //  0: until stopped
     uint64_t seed;
     ss_model_t model;
-    ss_mixture_t target;
+    ss_mixture_t target;    //  components, and the image's grid if any
+    char target_image [PATH_MAX];   //  target/image: a picture, resolved; "": none
     ss_graph_kind_t graph_kind;
     int graph_degree;       //  ring
     double graph_radius;    //  geometric
@@ -162,7 +163,8 @@ int ss_fleet_write (const ss_fleet_t *self, const char *path, char *err,
 //  NULL if a and b are the same fleet, every field of the table equal
 //  (path and dir, the files' own names, are not compared); else the path
 //  of the first key that differs, as the table names it ("model/ell",
-//  "agents/agent/x", "target/component" for the number of components).
+//  "agents/agent/x", "target/component" for the number of components,
+//  "target/image" for the picture's levels).
 const char *ss_fleet_diff (const ss_fleet_t *a, const ss_fleet_t *b);
 
 //  Check the ports of the agents, for a program that opens sockets: every
@@ -181,8 +183,11 @@ void ss_fleet_positions (const ss_fleet_t *self, double *x);
 //  different configurations refuse each other's messages.
 uint64_t ss_fleet_id (const ss_fleet_t *self);
 
-//  Read a target mixture from a ZPL file with a `target` section (the
-//  format of the fleet file's). NULL-free: 0 or -1 and a line in err.
+//  Read a target from a file: a picture (PGM or PNG, by its name .pgm/.png
+//  or its content; resampled onto the model's grid, ss_image), or a ZPL
+//  file with a `target` section (the format of the fleet file's, `image`
+//  relative to that file) or a whole fleet file (its fleet/target). 0 or
+//  -1 and a line in err.
 int ss_fleet_load_target (const char *path, const ss_model_t *model,
                           ss_mixture_t *target, char *err, size_t err_size);
 

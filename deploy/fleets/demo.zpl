@@ -31,10 +31,15 @@ fleet
         vmax = 0.02             #   [0.02] speed limit per round (> 0)
 
     #   The target: an isotropic Gaussian mixture on D, one `component` per
-    #   term (1 to 16). Without any component the default is the two below
-    #   (scaled to [lo, hi]; in 1-D the first coordinate only, in 3-D 0.5
-    #   appended). A new target can be sent to a running fleet.
+    #   term (1 to 16), or a picture. Without any component or image the
+    #   default is the two below (scaled to [lo, hi]; in 1-D the first
+    #   coordinate only, in 3-D 0.5 appended). A new target can be sent to a
+    #   running fleet (swarmshape target FLEET FILE; FILE may be a picture).
     target
+        # image = ../targets/s.pgm  #   [none] a picture, PGM or PNG (d = 2):
+                                #   dark = dense, resampled onto the nq x nq grid
+                                #   (area average, row 0 at y = hi); it wins
+                                #   over components
         component
             weight = 0.5        #   [required] weight (> 0; weights are normalised)
             mean = "0.25 0.70"  #   [required] mean: exactly d numbers inside [lo, hi]

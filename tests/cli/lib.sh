@@ -1,5 +1,6 @@
 # Shared by the shell tests: a scratch directory removed on exit, checks
-# that count failures, a bounded runner. Source it; $1 is the build dir.
+# that count failures, a bounded runner, a bounded poll (wait_for). Source
+# it; $1 is the build dir.
 set -u
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 SWARMSHAPE=$BUILD/cli/swarmshape
@@ -22,4 +23,11 @@ check() {   # check "description" command...
 finish() {
     if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
     echo "all checks passed"
+}
+wait_for() {   # wait_for SECONDS command...: poll every 0.1 s until it succeeds
+    local until=$((SECONDS + $1)); shift
+    until "$@"; do
+        [ $SECONDS -ge $until ] && return 1
+        sleep 0.1
+    done
 }

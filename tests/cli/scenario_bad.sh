@@ -73,8 +73,14 @@ case_bad net_no_hosts "scenario/event[0]/do" 'scenario
         do = partition
         hosts = "0"
         for_seconds = 1'
-case_bad no_events "scenario/event" 'scenario
-    name = empty'
+#   No event: a baseline (the fleet undisturbed), reported like any other
+#   with its pace
+printf 'scenario\n    name = baseline\n' > "$TMP/baseline.zpl"
+"$SWARMSHAPE" experiment "$TMP/f.zpl" "$TMP/baseline.zpl" --out "$TMP/out-baseline" --insecure \
+    --quiet > "$TMP/out" 2> "$TMP/err"
+check "a scenario without events runs as a baseline: exit 0, completed, rounds/s reported" \
+    [ $? -eq 0 ] && grep -q '"events":\[\],"completed":true' "$TMP/out-baseline/report.json" \
+    && grep -Eq '"rounds_per_second":[0-9]' "$TMP/out-baseline/report.json"
 "$SWARMSHAPE" experiment "$TMP/f.zpl" "$TMP/missing.zpl" --out "$TMP/o" --insecure 2> "$TMP/err"
 check "missing scenario file: exit 2, one line" [ $? -eq 2 ] && [ "$(wc -l < "$TMP/err")" -eq 1 ]
 "$SWARMSHAPE" experiment "$TMP/f.zpl" --out "$TMP/o" 2> "$TMP/err"

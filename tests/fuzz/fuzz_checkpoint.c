@@ -2,12 +2,13 @@
 
     Any input must parse to a checkpoint or a parse code (never a file or
     check code). A parsed checkpoint must re-encode to exactly the input
-    bytes (the format is canonical; the encoder writes version 2, so a
-    version 1 input is compared with that encoding cut back to version 1:
-    no target bytes, version and length fields of version 1, rehashed),
-    hold a valid target (count 0..SS_MAX_COMPONENTS, round 0 without one)
-    and pass or fail ss_checkpoint_check with a valid code; otherwise
-    abort ().
+    bytes (the format is canonical; the encoder writes version 3, so a
+    version 1 or 2 input is compared with that encoding cut back to its
+    version: no target bytes (1) or no cells field (2), version and length
+    fields of that version, rehashed), hold a valid target (count
+    0..SS_MAX_COMPONENTS, cells 0..SS_MAX_GRID with a level above 0, none
+    but in version 3, round 0 without a target) and pass or fail
+    ss_checkpoint_check with a valid code; otherwise abort ().
 
     The checksum stops almost every mutated input at ECHECKSUM, so each
     input is parsed twice: as it is, and with its last 32 bytes replaced
@@ -34,25 +35,48 @@ s_parse_one (const uint8_t *data, size_t size)
     if (cp.dim < 1 || cp.dim > SS_MAX_DIM || cp.k < 1 || cp.k > SS_MAX_K)
         abort ();
 
-    if (cp.target.count < 0 || cp.target.count > SS_MAX_COMPONENTS
-    ||  (cp.target.count == 0 && cp.target_round != 0))
+    const ss_mixture_t *t = &cp.target;
+    if (t->count < 0 || t->count > SS_MAX_COMPONENTS
+    ||  t->cells < 0 || t->cells > SS_MAX_GRID
+    ||  (t->cells > 0 && data [8] < 3)
+    ||  (t->count == 0 && t->cells == 0 && cp.target_round != 0))
         abort ();
+    if (t->cells > 0) {
+        int g = 0;
+        while (g < t->cells && t->level [g] == 0)
+            g++;
+        if (g == t->cells)
+            abort ();
+    }
 
     static uint8_t again [SS_CHECKPOINT_MAX_SIZE];
     long n = ss_checkpoint_encode (&cp, again, sizeof again);
-    if (n < 0 || (size_t) n != SS_CHECKPOINT_SIZE_N (cp.dim, cp.k, cp.target.count))
+    if (n < 0 || (size_t) n != SS_CHECKPOINT_SIZE_G (cp.dim, cp.k, t->count, t->cells))
         abort ();
+    size_t old = 0;
     if (data [8] == 1) {
         //  Version 1: no target, the same bytes up to s
-        size_t v1 = SS_CHECKPOINT_SIZE_V1 (cp.dim, cp.k);
-        if (cp.target.count != 0 || (size_t) n != v1 + 12)
+        old = SS_CHECKPOINT_SIZE_V1 (cp.dim, cp.k);
+        if (t->count != 0 || (size_t) n != old + 16)
             abort ();
-        again [8] = 1;
+    }
+    else
+    if (data [8] == 2) {
+        //  Version 2: no cells field before the target's round
+        old = SS_CHECKPOINT_SIZE_V2 (cp.dim, cp.k, t->count);
+        if ((size_t) n != old + 4)
+            abort ();
+        size_t cells = SS_CHECKPOINT_SIZE_V1 (cp.dim, cp.k) - SS_CHECKPOINT_HASH + 4
+                     + 8 * (size_t) t->count * (cp.dim + 2);
+        memmove (again + cells, again + cells + 4, (size_t) n - cells - 4);
+    }
+    if (old) {
+        again [8] = data [8];
         for (int i = 0; i < 4; i++)
-            again [12 + i] = (uint8_t) (v1 >> (8 * i));
-        crypto_generichash (again + v1 - SS_CHECKPOINT_HASH, SS_CHECKPOINT_HASH,
-                            again, v1 - SS_CHECKPOINT_HASH, NULL, 0);
-        n = (long) v1;
+            again [12 + i] = (uint8_t) (old >> (8 * i));
+        crypto_generichash (again + old - SS_CHECKPOINT_HASH, SS_CHECKPOINT_HASH,
+                            again, old - SS_CHECKPOINT_HASH, NULL, 0);
+        n = (long) old;
     }
     if ((size_t) n != size || memcmp (again, data, size) != 0)
         abort ();

@@ -124,6 +124,22 @@ rc=$?
 check "plan with --set and --prefix" [ $rc -eq 0 ]
 check "install.sh uses --prefix" grep -q '^prefix=/opt/ss/etc$' "$TMP/moved/10.0.0.1/install.sh"
 
+# A picture as the target travels with the bundles (target-NAME), and the
+# bundle's fleet.zpl names it there
+mkdir -p "$TMP/pics"
+printf 'P2 2 2 255 0 255 255 0\n' > "$TMP/pics/logo.pgm"
+"$SWARMSHAPE" plan "$TMP/three.zpl" --out "$TMP/pictured" --quiet \
+    --set target/image=pics/logo.pgm 2>"$TMP/err"
+check "plan with target/image" [ $? -eq 0 ]
+for host in 10.0.0.1 10.0.0.2 10.0.0.3; do
+    b=$TMP/pictured/$host
+    check "$host: the picture in the bundle" cmp -s "$b/target-logo.pgm" "$TMP/pics/logo.pgm"
+    check "$host: fleet.zpl names it" grep -Eq '^ +image = "?target-logo.pgm"?$' "$b/fleet.zpl"
+    check "$host: install.sh installs it" grep -q 'for f in "$here"/target-\*' "$b/install.sh"
+    "$SWARMSHAPE" plan "$b/fleet.zpl" --out "$TMP/replan-pic-$host" --quiet 2>>"$TMP/err"
+    check "$host: its fleet.zpl plans again" [ $? -eq 0 ]
+done
+
 # Configuration errors: exit 2 with one line
 expect_2() {   # expect_2 "what" args...
     local what=$1; shift

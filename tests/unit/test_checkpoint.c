@@ -1,5 +1,7 @@
 /*  test_checkpoint: the agent's checkpoint file, written and read back,
-    damaged every way we can think of, and checked against its fleet.
+    damaged every way we can think of, and checked against its fleet;
+    versions 1 and 2 read, version 3 (the grid of an image target)
+    written.
 
     Damaged files that must fail for a reason other than the checksum
     (wrong version, bad dims, NaN...) are built by changing the bytes and
@@ -102,11 +104,26 @@ s_add_target (ss_checkpoint_t *cp, int n, uint64_t seed)
     cp->target_round = n > 0? (uint64_t) cp->round - 17: 0;
 }
 
-//  Same target, bit for bit (means up to dim)
+//  Give cp a grid of cells levels (some above 0), applied before cp's round
+static void
+s_add_grid (ss_checkpoint_t *cp, int cells, uint64_t seed)
+{
+    uint64_t state = seed;
+    cp->target.cells = cells;
+    for (int g = 0; g < cells; g++)
+        cp->target.level [g] = (uint8_t) (s_next (&state) % 3 == 0? 0: s_next (&state));
+    if (cells > 0)
+        cp->target.level [cells / 2] = 200;
+    cp->target_round = (uint64_t) cp->round - 5;
+}
+
+//  Same target, bit for bit (means up to dim, levels up to cells)
 static bool
 s_same_target (const ss_checkpoint_t *a, const ss_checkpoint_t *b)
 {
-    if (a->target.count != b->target.count || a->target_round != b->target_round)
+    if (a->target.count != b->target.count || a->target_round != b->target_round
+    ||  a->target.cells != b->target.cells
+    ||  memcmp (a->target.level, b->target.level, (size_t) a->target.cells) != 0)
         return false;
     for (int c = 0; c < a->target.count; c++) {
         const ss_component_t *p = &a->target.comp [c], *q = &b->target.comp [c];
@@ -140,7 +157,8 @@ s_encode (const ss_checkpoint_t *cp, size_t *size)
     assert_non_null (buf);
     long n = ss_checkpoint_encode (cp, buf, SS_CHECKPOINT_MAX_SIZE);
     assert_true (n > 0);
-    assert_int_equal (n, SS_CHECKPOINT_SIZE_N (cp->dim, cp->k, cp->target.count));
+    assert_int_equal (n, SS_CHECKPOINT_SIZE_G (cp->dim, cp->k, cp->target.count,
+                                               cp->target.cells));
     *size = (size_t) n;
     return buf;
 }
@@ -508,8 +526,8 @@ test_header_reasons (void **state)
     assert_int_equal (s_parse ((const uint8_t *) "SSCK", 4), SS_CHECKPOINT_ETRUNCATED);
     assert_int_equal (s_parse ((const uint8_t *) "{\"x\": [0.5]}", 12), SS_CHECKPOINT_EMAGIC);
 
-    //  Version 0, 3 and huge (1 is read: see test_version_1)
-    uint32_t versions [] = { 0, 3, UINT32_MAX };
+    //  Version 0, 4 and huge (1 and 2 are read: see test_version_1, _2)
+    uint32_t versions [] = { 0, 4, UINT32_MAX };
     for (int i = 0; i < 3; i++) {
         memcpy (bad, buf, size);
         s_put32 (bad + 8, versions [i]);
@@ -615,10 +633,10 @@ test_garbage (void **state)
                 for (size_t j = 64; j + 8 <= size - SS_CHECKPOINT_HASH; j += 8)
                     if (s_next (&rng) % 64)
                         buf [j + 7] &= 0x3f;
-                //  No target (count 0, its round 0), mostly
+                //  No target (count 0, cells 0, its round 0), mostly
                 if (s_next (&rng) % 16) {
                     size_t tail = SS_CHECKPOINT_SIZE_V1 (dim, k) - SS_CHECKPOINT_HASH;
-                    memset (buf + tail, 0, 4);
+                    memset (buf + tail, 0, 8);
                     memset (buf + size - SS_CHECKPOINT_HASH - 8, 0, 8);
                 }
             }
@@ -843,23 +861,47 @@ test_set_aside (void **state)
 }
 
 //  --------------------------------------------------------------------------
-//  Version 2: the target in force
+//  Versions 2 and 3: the target in force
 
-//  The version 1 file of cp (which has no target): its version 2 encoding
-//  without the 12 target bytes, version 1, rehashed
+//  The version 1 file of cp (which has no target): its version 3 encoding
+//  without the 16 target bytes, version 1, rehashed
 static uint8_t *
 s_encode_v1 (const ss_checkpoint_t *cp, size_t *size)
 {
     assert_int_equal (cp->target.count, 0);
-    size_t v2;
-    uint8_t *buf = s_encode (cp, &v2);
+    assert_int_equal (cp->target.cells, 0);
+    size_t v3;
+    uint8_t *buf = s_encode (cp, &v3);
     size_t n = SS_CHECKPOINT_SIZE_V1 (cp->dim, cp->k);
-    assert_int_equal (v2, n + 12);
+    assert_int_equal (v3, n + 16);
     s_put32 (buf + 8, 1);
     s_put32 (buf + 12, (uint32_t) n);
     s_rehash (buf, n);
     *size = n;
     return buf;
+}
+
+//  cp through memory (parse, re-encode to the same bytes) and through the
+//  file at path (write, read, check against its fleet); back is scratch
+static void
+s_round_trip (const ss_checkpoint_t *cp, const char *path, ss_checkpoint_t *back)
+{
+    size_t size;
+    uint8_t *buf = s_encode (cp, &size);
+    memset (back, 0x55, sizeof *back);
+    assert_int_equal (ss_checkpoint_parse (buf, size, back), 0);
+    assert_true (s_same (cp, back));
+    uint8_t *again = malloc (SS_CHECKPOINT_MAX_SIZE);
+    assert_int_equal (ss_checkpoint_encode (back, again, SS_CHECKPOINT_MAX_SIZE),
+                      (long) size);
+    assert_memory_equal (again, buf, size);
+    assert_int_equal (ss_checkpoint_write (path, cp), 0);
+    memset (back, 0, sizeof *back);
+    assert_int_equal (ss_checkpoint_read (path, back), 0);
+    assert_true (s_same (cp, back));
+    assert_int_equal (ss_checkpoint_check (back, FLEET, AGENT, cp->dim, cp->k, 0.0, 1.0), 0);
+    free (again);
+    free (buf);
 }
 
 static void
@@ -875,30 +917,14 @@ test_target_round_trip (void **state)
         for (size_t i = 0; i < sizeof counts / sizeof counts [0]; i++) {
             ss_checkpoint_t *cp = s_sample (dim, 25, 30 + dim);
             s_add_target (cp, counts [i], 40 + i);
-            size_t size;
-            uint8_t *buf = s_encode (cp, &size);
-            memset (back, 0x55, sizeof *back);
-            assert_int_equal (ss_checkpoint_parse (buf, size, back), 0);
-            assert_true (s_same (cp, back));
+            s_round_trip (cp, path, back);
             assert_int_equal (back->target.count, counts [i]);
-            //  Re-encoding gives the same bytes
-            uint8_t *again = malloc (SS_CHECKPOINT_MAX_SIZE);
-            assert_int_equal (ss_checkpoint_encode (back, again, SS_CHECKPOINT_MAX_SIZE),
-                              (long) size);
-            assert_memory_equal (again, buf, size);
-            //  Through a file, and checked against its fleet
-            assert_int_equal (ss_checkpoint_write (path, cp), 0);
-            memset (back, 0, sizeof *back);
-            assert_int_equal (ss_checkpoint_read (path, back), 0);
-            assert_true (s_same (cp, back));
-            assert_int_equal (ss_checkpoint_check (back, FLEET, AGENT, dim, 25, 0.0, 1.0), 0);
-            free (again);
-            free (buf);
             free (cp);
         }
     //  The largest checkpoint of all
     ss_checkpoint_t *cp = s_sample (SS_MAX_DIM, SS_MAX_K, 8);
     s_add_target (cp, SS_MAX_COMPONENTS, 9);
+    s_add_grid (cp, SS_MAX_GRID, 10);
     size_t size;
     uint8_t *buf = s_encode (cp, &size);
     assert_int_equal (size, SS_CHECKPOINT_MAX_SIZE);
@@ -925,7 +951,7 @@ test_version_1 (void **state)
         assert_int_equal (back->target.count, 0);
         assert_int_equal (back->target_round, 0);
         assert_int_equal (ss_checkpoint_check (back, FLEET, AGENT, dim, 9, 0.0, 1.0), 0);
-        //  A version 1 file of a version 2 length (or the reverse) is bad
+        //  A version 1 file of a version 3 length (or the reverse) is bad
         uint8_t *v2 = malloc (SS_CHECKPOINT_MAX_SIZE);
         long n = ss_checkpoint_encode (cp, v2, SS_CHECKPOINT_MAX_SIZE);
         s_put32 (v2 + 8, 1);
@@ -934,8 +960,11 @@ test_version_1 (void **state)
         s_put32 (v1 + 8, 2);
         s_rehash (v1, size);
         assert_int_equal (s_parse (v1, size), SS_CHECKPOINT_EFORMAT);
-        //  Versions 0 and 3 are unknown
         s_put32 (v1 + 8, 3);
+        s_rehash (v1, size);
+        assert_int_equal (s_parse (v1, size), SS_CHECKPOINT_EFORMAT);
+        //  Versions 0 and 4 are unknown
+        s_put32 (v1 + 8, 4);
         assert_int_equal (s_parse (v1, size), SS_CHECKPOINT_EVERSION);
         s_put32 (v1 + 8, 0);
         assert_int_equal (s_parse (v1, size), SS_CHECKPOINT_EVERSION);
@@ -1076,6 +1105,167 @@ test_target_values (void **state)
     free (cp);
 }
 
+//  The version 2 file of cp (no grid): its version 3 encoding without the
+//  cells field, version 2, rehashed
+static uint8_t *
+s_encode_v2 (const ss_checkpoint_t *cp, size_t *size)
+{
+    assert_int_equal (cp->target.cells, 0);
+    size_t v3;
+    uint8_t *buf = s_encode (cp, &v3);
+    size_t n = SS_CHECKPOINT_SIZE_V2 (cp->dim, cp->k, cp->target.count);
+    assert_int_equal (v3, n + 4);
+    size_t cells = SS_CHECKPOINT_SIZE_V1 (cp->dim, cp->k) - SS_CHECKPOINT_HASH + 4
+                 + 8 * (size_t) cp->target.count * (cp->dim + 2);
+    memmove (buf + cells, buf + cells + 4, v3 - cells - 4);
+    s_put32 (buf + 8, 2);
+    s_put32 (buf + 12, (uint32_t) n);
+    s_rehash (buf, n);
+    *size = n;
+    return buf;
+}
+
+//  A version 2 file (components, no grid) still parses, with cells 0
+static void
+test_version_2 (void **state)
+{
+    (void) state;
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    int counts [] = { 0, 1, 3, SS_MAX_COMPONENTS };
+    for (uint32_t dim = 1; dim <= SS_MAX_DIM; dim++)
+        for (size_t i = 0; i < sizeof counts / sizeof counts [0]; i++) {
+            ss_checkpoint_t *cp = s_sample (dim, 9, 90 + dim);
+            s_add_target (cp, counts [i], 95 + i);
+            size_t size;
+            uint8_t *v2 = s_encode_v2 (cp, &size);
+            memset (back, 0x55, sizeof *back);
+            assert_int_equal (ss_checkpoint_parse (v2, size, back), 0);
+            assert_true (s_same (cp, back));
+            assert_int_equal (back->target.cells, 0);
+            assert_int_equal (ss_checkpoint_check (back, FLEET, AGENT, dim, 9, 0.0, 1.0), 0);
+            //  Read as version 3 its length is wrong
+            s_put32 (v2 + 8, 3);
+            s_rehash (v2, size);
+            assert_int_equal (s_parse (v2, size), SS_CHECKPOINT_EFORMAT);
+            free (v2);
+            free (cp);
+        }
+    //  A version 3 file with a grid is no version 2 file
+    ss_checkpoint_t *cp = s_sample (2, 9, 99);
+    s_add_grid (cp, 16, 100);
+    size_t size;
+    uint8_t *v3 = s_encode (cp, &size);
+    s_put32 (v3 + 8, 2);
+    s_rehash (v3, size);
+    assert_int_equal (s_parse (v3, size), SS_CHECKPOINT_EFORMAT);
+    free (v3);
+    free (cp);
+    free (back);
+}
+
+//  Version 3: a grid target (an image), alone or with components, through
+//  memory and a file, in every dimension
+static void
+test_grid_round_trip (void **state)
+{
+    const char *dir = *state;
+    char path [600];
+    snprintf (path, sizeof path, "%s/agent.ckpt", dir);
+    ss_checkpoint_t *back = malloc (sizeof *back);
+    int cells [] = { 32, 1024, 4096 };
+    for (uint32_t dim = 1; dim <= SS_MAX_DIM; dim++)
+        for (int n = 0; n <= 2; n += 2) {
+            ss_checkpoint_t *cp = s_sample (dim, 25, 110 + dim);
+            s_add_target (cp, n, 120 + dim);
+            s_add_grid (cp, cells [dim - 1], 130 + dim);
+            size_t size;
+            uint8_t *buf = s_encode (cp, &size);
+            assert_int_equal (size, SS_CHECKPOINT_SIZE_G (dim, 25, n, cells [dim - 1]));
+            //  The count stays at T (tests/fault read it there)
+            uint32_t count = 0;
+            size_t t = SS_CHECKPOINT_SIZE_V1 (dim, 25) - SS_CHECKPOINT_HASH;
+            for (int i = 0; i < 4; i++)
+                count |= (uint32_t) buf [t + i] << (8 * i);
+            assert_int_equal (count, n);
+            free (buf);
+            s_round_trip (cp, path, back);
+            assert_int_equal (back->target.cells, cells [dim - 1]);
+            free (cp);
+        }
+    free (back);
+}
+
+//  A damaged grid fails, each way with its reason; the writer refuses
+//  what the reader would
+static void
+test_grid_damage (void **state)
+{
+    (void) state;
+    const uint32_t dim = 2, k = 5;
+    ss_checkpoint_t *cp = s_sample (dim, k, 140);
+    s_add_target (cp, 1, 141);
+    s_add_grid (cp, 64, 142);
+    size_t size;
+    uint8_t *buf = s_encode (cp, &size);
+    for (size_t n = 0; n < size; n++)
+        assert_true (ss_checkpoint_is_bad (s_parse (buf, n)));
+    for (size_t bit = 0; bit < size * 8; bit++) {
+        buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+        assert_true (ss_checkpoint_is_bad (s_parse (buf, size)));
+        buf [bit / 8] ^= (uint8_t) (1u << (bit % 8));
+    }
+    assert_int_equal (s_parse (buf, size), 0);
+
+    size_t at = SS_CHECKPOINT_SIZE_V1 (dim, k) - SS_CHECKPOINT_HASH + 4 + 8 * (dim + 2);
+    uint8_t *bad = malloc (size + SS_MAX_GRID + 64);
+    //  Cells that do not match the length, or above the maximum
+    uint32_t wrong_cells [] = { 0, 63, 65, SS_MAX_GRID + 1, 0xffffffffu };
+    for (size_t i = 0; i < sizeof wrong_cells / sizeof wrong_cells [0]; i++) {
+        memcpy (bad, buf, size);
+        s_put32 (bad + at, wrong_cells [i]);
+        s_rehash (bad, size);
+        assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_EFORMAT);
+    }
+    //  Above the maximum with the length it would need
+    {
+        size_t n = SS_CHECKPOINT_SIZE_G (dim, k, 1, SS_MAX_GRID + 1);
+        uint8_t *big = calloc (1, n);
+        memcpy (big, buf, at);
+        s_put32 (big + 12, (uint32_t) n);
+        s_put32 (big + at, SS_MAX_GRID + 1);
+        memset (big + at + 4, 9, SS_MAX_GRID + 1);
+        s_rehash (big, n);
+        assert_int_equal (s_parse (big, n), SS_CHECKPOINT_EFORMAT);
+        free (big);
+    }
+    //  Every level 0
+    memcpy (bad, buf, size);
+    memset (bad + at + 4, 0, 64);
+    s_rehash (bad, size);
+    assert_int_equal (s_parse (bad, size), SS_CHECKPOINT_ERANGE);
+    //  A grid alone, and its round: 0 is allowed only without any target
+    ss_checkpoint_t *wrong = malloc (sizeof *wrong);
+    *wrong = *cp; wrong->target.count = 0;
+    uint8_t *out = malloc (SS_CHECKPOINT_MAX_SIZE);
+    assert_true (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE) > 0);
+    *wrong = *cp; wrong->target.cells = -1;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; wrong->target.cells = SS_MAX_GRID + 1;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; memset (wrong->target.level, 0, 64);
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    *wrong = *cp; wrong->target.count = 0; wrong->target.cells = 0;
+    assert_int_equal (ss_checkpoint_encode (wrong, out, SS_CHECKPOINT_MAX_SIZE), -1);
+    //  Too small a buffer for the grid
+    assert_int_equal (ss_checkpoint_encode (cp, out, size - 1), -1);
+    assert_int_equal (errno, ENOBUFS);
+    free (out);
+    free (wrong);
+    free (bad);
+    free (buf);
+    free (cp);
+}
+
 int
 main (void)
 {
@@ -1097,6 +1287,9 @@ main (void)
         cmocka_unit_test (test_version_1),
         cmocka_unit_test (test_target_damage),
         cmocka_unit_test (test_target_values),
+        cmocka_unit_test (test_version_2),
+        cmocka_unit_test_setup_teardown (test_grid_round_trip, s_setup, s_teardown),
+        cmocka_unit_test (test_grid_damage),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

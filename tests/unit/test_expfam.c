@@ -3,7 +3,8 @@
     normalisation; KL. The tensor path against the dense path (A, p, E,
     Cov, Newton direction), with the hand-written loops and with BLAS /
     LAPACK: relative error < 1e-12 on random theta in dims 1, 2, 3, and the
-    covariance's guaranteed error per entry on concentrated distributions. */
+    covariance's guaranteed error per entry on concentrated distributions; grid targets (q proportional to the
+    levels). */
 
 #include <float.h>
 #include <stdlib.h>
@@ -299,6 +300,85 @@ test_bad_model (void **state)
     assert_non_null (ss_model_check (&model));
 }
 
+static void
+test_grid_target (void **state)
+{
+    (void) state;
+    ss_problem_t *P = test_problem (2, 0);
+    const int G = P->G, K = P->K;
+    double *q = malloc ((size_t) G * sizeof (double));
+    double *mu = malloc ((size_t) K * sizeof (double));
+    memcpy (q, P->q, (size_t) G * sizeof (double));
+    memcpy (mu, P->mu_q, (size_t) K * sizeof (double));
+    double qmax = 0;
+    for (int g = 0; g < G; g++)
+        qmax = fmax (qmax, q [g]);
+
+    //  The default mixture's q quantised to 0..255 (components kept: the
+    //  grid wins) gives nearly the same q and mu_q
+    ss_mixture_t *grid = calloc (1, sizeof (ss_mixture_t));
+    ss_mixture_defaults (grid, 2, 0, 1);
+    grid->cells = G;
+    for (int g = 0; g < G; g++)
+        grid->level [g] = (uint8_t) lround (255 * q [g] / qmax);
+    assert_int_equal (ss_problem_set_target (P, grid), 0);
+    double sum = 0, levels = 0;
+    for (int g = 0; g < G; g++) {
+        sum += P->q [g];
+        levels += grid->level [g];
+    }
+    assert_true (fabs (sum - 1) < 1e-12);
+    for (int g = 0; g < G; g++)
+        assert_true (fabs (P->q [g] - grid->level [g] / levels) < 1e-15);
+    double eq = test_relerr (P->q, q, G), emu = test_relerr (P->mu_q, mu, K);
+    print_message ("quantised mixture: q rel err %.2e, mu_q rel err %.2e\n", eq, emu);
+    assert_true (eq < 1e-2);
+    assert_true (emu < 2e-3);
+    //  Zero levels: q 0 there, the entropy term and KL finite
+    double theta [25] = { 0 };
+    ss_work_t *w = ss_work_new (P);
+    ss_expfam_moments (P, theta, w, false);
+    assert_true (isfinite (P->q_entropy_term));
+    assert_true (ss_expfam_kl (P, theta, w) >= 0);
+
+    //  A uniform grid is uniform: q = 1/G, sum q log q = -log G, KL at
+    //  theta = 0 (p uniform) is 0
+    memset (grid->level, 7, sizeof grid->level);
+    assert_int_equal (ss_problem_set_target (P, grid), 0);
+    for (int g = 0; g < G; g++)
+        assert_true (fabs (P->q [g] * G - 1) < 1e-12);
+    assert_true (fabs (P->q_entropy_term + log ((double) G)) < 1e-12);
+    ss_expfam_moments (P, theta, w, false);
+    assert_true (fabs (ss_expfam_kl (P, theta, w)) < 1e-12);
+
+    //  Back to the mixture: the same q as at first
+    grid->cells = 0;
+    assert_int_equal (ss_problem_set_target (P, grid), 0);
+    assert_true (test_relerr (P->q, q, G) < 1e-15);
+    //  Refused: a grid of another size, a grid of zeros (q unchanged)
+    grid->cells = G / 2;
+    assert_int_equal (ss_problem_set_target (P, grid), -1);
+    grid->cells = G;
+    memset (grid->level, 0, sizeof grid->level);
+    assert_int_equal (ss_problem_set_target (P, grid), -1);
+    assert_true (test_relerr (P->q, q, G) < 1e-15);
+    //  A grid alone (no component) builds a problem
+    grid->count = 0;
+    grid->level [5] = 1;
+    ss_model_t model = P->model;
+    ss_problem_t *Q = ss_problem_new (&model, grid);
+    assert_non_null (Q);
+    assert_true (Q->q [5] == 1.0);
+    assert_true (Q->q_entropy_term == 0);
+    ss_problem_destroy (&Q);
+
+    ss_work_destroy (&w);
+    free (grid);
+    free (q);
+    free (mu);
+    ss_problem_destroy (&P);
+}
+
 int
 main (void)
 {
@@ -312,6 +392,7 @@ main (void)
         cmocka_unit_test (test_layout),
         cmocka_unit_test (test_cholesky),
         cmocka_unit_test (test_bad_model),
+        cmocka_unit_test (test_grid_target),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

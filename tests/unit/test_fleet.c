@@ -991,6 +991,149 @@ test_load_target (void **state)
     assert_non_null (strstr (err, "cannot read file (No such file or directory)"));
 }
 
+static char *s_slurp (const char *path);
+
+//  target/image: a picture as the fleet's target, and pictures as target
+//  files
+static void
+test_image_target (void **state)
+{
+    (void) state;
+    char err [2048], path [PATH_MAX + 16], sub [PATH_MAX];
+    //  4 x 4, the top-left quarter black
+    s_write ("pic.pgm", "P2 4 4 255\n0 0 255 255\n0 0 255 255\n"
+                        "255 255 255 255\n255 255 255 255\n");
+    ss_fleet_t *fleet = s_load_ok ("fleet\n    target\n        image = pic.pgm\n",
+                                   NULL, 0);
+    snprintf (path, sizeof path, "%s/pic.pgm", s_dir);
+    assert_string_equal (fleet->target_image, path);
+    assert_int_equal (fleet->target.count, 0);
+    assert_int_equal (fleet->target.cells, 32 * 32);
+    //  Row 0 of the picture is y = hi: the cell at x = lo, y = hi is dark
+    assert_int_equal (fleet->target.level [31 * 32 + 0], 255);
+    assert_int_equal (fleet->target.level [0], 0);
+    assert_int_equal (fleet->target.level [31 * 32 + 31], 0);
+    char value [PATH_MAX];
+    assert_int_equal (ss_fleet_get (fleet, "target/image", value, sizeof value), 0);
+    assert_string_equal (value, "pic.pgm");
+    //  Written and read back: the same fleet, the image relative
+    snprintf (path, sizeof path, "%s/back.zpl", s_dir);
+    assert_int_equal (ss_fleet_write (fleet, path, err, sizeof err), 0);
+    char *text = s_slurp (path);
+    assert_non_null (strstr (text, "        image = pic.pgm\n"));
+    free (text);
+    ss_fleet_t *back = ss_fleet_load (path, NULL, 0, err, sizeof err);
+    assert_non_null (back);
+    assert_null (ss_fleet_diff (fleet, back));
+    //  The grid is compared, not only the name
+    back->target.level [5] = 9;
+    assert_string_equal (ss_fleet_diff (fleet, back), "target/image");
+    ss_fleet_destroy (&back);
+    ss_fleet_destroy (&fleet);
+
+    //  With components: the image wins, the components are kept
+    fleet = s_load_ok ("fleet\n    target\n        component\n            weight = 1\n"
+                       "            mean = \"0.5 0.5\"\n            std = 0.1\n"
+                       "        image = pic.pgm\n", NULL, 0);
+    assert_int_equal (fleet->target.count, 1);
+    assert_int_equal (fleet->target.cells, 1024);
+    ss_fleet_destroy (&fleet);
+    //  From --set, over the default mixture
+    const char *sets [] = { "target/image=pic.pgm" };
+    fleet = s_load_ok ("fleet\n", sets, 1);
+    assert_int_equal (fleet->target.cells, 1024);
+    assert_int_equal (fleet->target.count, 0);
+    ss_fleet_destroy (&fleet);
+    //  Without: no grid
+    fleet = s_load_ok ("fleet\n", NULL, 0);
+    assert_int_equal (fleet->target.cells, 0);
+    assert_string_equal (fleet->target_image, "");
+    ss_fleet_destroy (&fleet);
+
+    //  Errors: "FILE: fleet/target/image: PICTURE: problem"
+    snprintf (path, sizeof path, "%s/pic.pgm: an image target needs model/dim = 2, got 3",
+              s_dir);
+    s_expect_error ("fleet\n    model\n        dim = 3\n    target\n        image = pic.pgm\n",
+                    NULL, 0, "fleet/target/image", path);
+    s_expect_error ("fleet\n    model\n        nq = 200\n    target\n        image = pic.pgm\n",
+                    NULL, 0, "fleet/target/image", "(nq <= 181), got nq = 200");
+    s_expect_error ("fleet\n    target\n        image = none.png\n", NULL, 0,
+                    "fleet/target/image", "none.png: cannot read file (No such file");
+    s_write ("white.pgm", "P2 1 1 255 255\n");
+    s_expect_error ("fleet\n    target\n        image = white.pgm\n", NULL, 0,
+                    "fleet/target/image", "white.pgm: the picture is white everywhere");
+    s_write ("bad.png", "not a picture\n");
+    s_expect_error ("fleet\n    target\n        image = bad.png\n", NULL, 0,
+                    "fleet/target/image", "bad.png: not a PGM (P2, P5) or PNG image");
+    s_expect_error ("fleet\n    target\n        image = \n", NULL, 0,
+                    "fleet/target/image", "expected a file name");
+
+    //  Target files: a picture by name, by content, or named in ZPL
+    //  (relative to that file)
+    ss_model_t model;
+    ss_model_defaults (&model);
+    ss_mixture_t *target = calloc (1, sizeof (ss_mixture_t));
+    snprintf (path, sizeof path, "%s/pic.pgm", s_dir);
+    assert_int_equal (ss_fleet_load_target (path, &model, target, err, sizeof err), 0);
+    assert_int_equal (target->cells, 1024);
+    assert_int_equal (target->count, 0);
+    assert_int_equal (target->level [31 * 32], 255);
+    memset (target, 0, sizeof *target);
+    snprintf (path, sizeof path, "%s", s_write ("picture.bin", "P2 1 1 255 0\n"));
+    assert_int_equal (ss_fleet_load_target (path, &model, target, err, sizeof err), 0);
+    assert_int_equal (target->cells, 1024);
+    snprintf (sub, sizeof sub, "%s/tsub", s_dir);
+    assert_int_equal (mkdir (sub, 0755), 0);
+    s_write ("tsub/t.zpl", "target\n    image = ../pic.pgm\n");
+    snprintf (path, sizeof path, "%s/tsub/t.zpl", s_dir);
+    memset (target, 0, sizeof *target);
+    assert_int_equal (ss_fleet_load_target (path, &model, target, err, sizeof err), 0);
+    assert_int_equal (target->cells, 1024);
+    assert_int_equal (target->level [31 * 32], 255);
+    s_write ("tsub/f.zpl", "fleet\n    target\n        image = ../pic.pgm\n"
+                           "        component\n            weight = 1\n"
+                           "            mean = \"0.5 0.5\"\n            std = 0.1\n");
+    snprintf (path, sizeof path, "%s/tsub/f.zpl", s_dir);
+    assert_int_equal (ss_fleet_load_target (path, &model, target, err, sizeof err), 0);
+    assert_int_equal (target->cells, 1024);
+    assert_int_equal (target->count, 1);
+    //  Errors leave the target as it was
+    ss_mixture_t *before = malloc (sizeof (ss_mixture_t));
+    memcpy (before, target, sizeof *target);
+    struct { const char *name, *text, *phrase; } bad [] = {
+        { "tsub/n.zpl", "target\n    image = nothere.pgm\n",
+          ": target/image: " },
+        { "tsub/w.zpl", "target\n    image = ../white.pgm\n",
+          "white.pgm: the picture is white everywhere" },
+        { "x.png", "target\n", "x.png: not a PGM (P2, P5) or PNG image" },
+        { "y.pgm", "P2 2 2 255 0 0 0\n", "y.pgm: P2: 3 samples, expected 4 (2 x 2)" },
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad [0]; b++) {
+        snprintf (path, sizeof path, "%s", s_write (bad [b].name, bad [b].text));
+        assert_int_equal (ss_fleet_load_target (path, &model, target, err, sizeof err), -1);
+        assert_int_equal (strncmp (err, path, strlen (path)), 0);
+        if (!strstr (err, bad [b].phrase))
+            print_error ("expected '%s' in '%s'\n", bad [b].phrase, err);
+        assert_non_null (strstr (err, bad [b].phrase));
+        assert_null (strchr (err, '\n'));
+        assert_memory_equal (target, before, sizeof *target);
+    }
+    model.dim = 3;
+    model.nq = 12;
+    snprintf (path, sizeof path, "%s/pic.pgm", s_dir);
+    assert_int_equal (ss_fleet_load_target (path, &model, target, err, sizeof err), -1);
+    assert_non_null (strstr (err, "pic.pgm: an image target needs model/dim = 2, got 3"));
+    free (before);
+    free (target);
+    const char *made [] = { "pic.pgm", "back.zpl", "white.pgm", "bad.png", "picture.bin",
+                            "tsub/t.zpl", "tsub/f.zpl", "tsub/n.zpl", "tsub/w.zpl", "x.png",
+                            "y.pgm", "tsub" };
+    for (size_t m = 0; m < sizeof made / sizeof made [0]; m++) {
+        snprintf (path, sizeof path, "%s/%s", s_dir, made [m]);
+        assert_int_equal (remove (path), 0);
+    }
+}
+
 //  The README's example fleet, when the tests run from the source tree
 //  (__FILE__ is .../tests/unit/test_fleet.c under CMake); NULL: skip
 static const char *
@@ -1560,6 +1703,7 @@ main (void)
         cmocka_unit_test (test_target),
         cmocka_unit_test (test_fleet_id),
         cmocka_unit_test (test_load_target),
+        cmocka_unit_test (test_image_target),
         cmocka_unit_test (test_demo_fleet),
         cmocka_unit_test (test_demo_documents_every_key),
         cmocka_unit_test (test_ports),

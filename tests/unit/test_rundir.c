@@ -208,11 +208,54 @@ test_errors (void **state)
               "line 1: lost: item 0 is not an agent id (0..2)");
     s_expect ("trace.jsonl", "{\"round\":1,\"round\":2}\n", false, "line 1: not JSON");
     s_expect ("targets.txt", "5 2 1 0.5 0.5 0.2\n", false, "targets.txt: line 1: component 2");
+    s_expect ("targets.txt", "5 1 1 0.5 0.5 0.2 0 9\n", false,
+              "targets.txt: line 1: more numbers than 1 components and a grid hold");
     s_expect ("targets.txt", "5 1 1 0.5 0.5 0.2 9\n", false,
-              "targets.txt: line 1: more numbers than 1 components hold");
+              "targets.txt: line 1: grid: expected 9 levels as 18 hex digits, cut at digit 0");
+    s_expect ("targets.txt", "5 0 3 00ff0\n", false,
+              "targets.txt: line 1: grid: expected 3 levels as 6 hex digits, cut at digit 5");
+    s_expect ("targets.txt", "5 0 70000\n", false,
+              "targets.txt: line 1: grid: expected 0..32768 cells");
+    s_expect ("targets.txt", "5 0 4 00ff00ff\n", false,
+              "targets.txt: line 1: a grid target needs one level per quadrature node");
+    s_expect ("targets.txt", "5 0 0\n", false,
+              "targets.txt: line 1: a target needs 1 to 16 components");
     s_expect ("targets.txt", "5 1 1 0.5 0.5 -1\n", false, "targets.txt: line 1: ");
     s_expect ("targets.txt", "x\n", false, "targets.txt: line 1: expected 'switch_round count'");
     s_expect ("fleet.zpl", "fleet\n    nmae = x\n", false, "fleet.zpl");
+}
+
+//  targets.txt as the coordinator writes it (ss_targets_text): a mixture
+//  with "cells 0", and an image's grid of hex levels with count 0
+static void
+test_grid_targets (void **state)
+{
+    (void) state;
+    s_write_run ();
+    size_t size = 64 + 2 * 1024 + 2;
+    char *text = malloc (size);
+    int used = snprintf (text, size, "5 1 1 0.5 0.5 0.2 0\n9 0 1024 ");
+    for (int g = 0; g < 1024; g++)
+        used += snprintf (text + used, size - (size_t) used, "%02x", g % 7 == 0? 0xff: g % 256);
+    snprintf (text + used, size - (size_t) used, "\n");
+    s_write ("targets.txt", text);
+    free (text);
+    char err [512] = "";
+    ss_rundir_t *run = ss_rundir_new (s_dir, NULL, true, err, sizeof err);
+    if (!run)
+        print_message ("%s\n", err);
+    assert_non_null (run);
+    assert_int_equal (run->n_targets, 2);
+    const ss_mixture_t *mix = ss_rundir_target (run, 1), *grid = ss_rundir_target (run, 2);
+    assert_int_equal (mix->count, 1);
+    assert_int_equal (mix->cells, 0);
+    assert_true (run->targets [1].switch_round == 9);
+    assert_int_equal (grid->count, 0);
+    assert_int_equal (grid->cells, 1024);
+    assert_int_equal (grid->level [7], 0xff);
+    assert_int_equal (grid->level [1023], 1023 % 256);
+    ss_rundir_destroy (&run);
+    s_cleanup ();
 }
 
 static void
@@ -246,6 +289,7 @@ main (void)
         cmocka_unit_test (test_read_back),
         cmocka_unit_test (test_lost_and_null),
         cmocka_unit_test (test_errors),
+        cmocka_unit_test (test_grid_targets),
         cmocka_unit_test (test_other_fleet),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

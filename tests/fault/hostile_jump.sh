@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 #   hostile_jump (issue 9, item 7): one frame must not end a run early.
 #   Agent 1's own certificate (tests/fault/forge: a compromised agent)
-#   sends agent 0, at round >= 10 of a 400-round run:
+#   sends agent 0, at round >= 10 of a 1000-round run:
 #     - one ESTIMATE of round rounds - 2 (before the fix of the jump rule,
 #       every agent jumped there and the run ended in 1.7 s instead of
 #       9.7 s with disagreement 0.42);
 #     - an ESTIMATE and a HEARTBEAT of epoch 2^64-1 (it pinned every
 #       agent's epoch and switched tracker resets off).
-#   Asserted: no agent jumps; every agent runs all 400 rounds; the
+#   Asserted: no agent jumps; every agent runs all 1000 rounds; the
 #   coordinator traces every report round with all 16 agents; agent 0
 #   counts the epochs as "epoch out of range"; the run equals the
 #   undisturbed one (positions difference 0, no substitution: the future
-#   estimate is held for its round but never displaces an honest one).
+#   estimate holds an empty slot only until an honest one of a nearer
+#   round comes, and its claim alone does not end a wait).
 #   Default fault timeouts would let a deadline fire under a loaded
 #   sanitizer build; the long ones make any wait a visible stall instead.
 #   Usage: hostile_jump.sh BUILD_DIR
+ROUNDS=${ROUNDS:-1000}      #   the frame must come long before the run's end
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/hostile_lib.bash"
 FAULTS=("${NO_DEADLINE[@]}")
@@ -25,6 +27,9 @@ wait_round run 0 10 120
 "$FORGE" "$FLEET" 1 0 "estimate:round=$((ROUNDS - 2))" > "$TMP/forge.out" 2>&1 \
     || fail "forge: $(cat "$TMP/forge.out")"
 note "$(cat "$TMP/forge.out")"
+at=$(od -An -t d8 -j 40 -N 8 "$TMP/run/state/agent-0.ckpt" | tr -d ' ')
+[ "$at" -lt $((ROUNDS - 20)) ] || fail "the frame came too late to test anything (agent 0 at round $at)"
+note "agent 0 was at round $at when the frame had been sent"
 "$FORGE" "$FLEET" 1 0 "estimate:round=$((ROUNDS / 2)):epoch=max" "heartbeat:round=20:epoch=max" \
     > "$TMP/forge.out" 2>&1 || fail "forge: $(cat "$TMP/forge.out")"
 note "$(cat "$TMP/forge.out")"

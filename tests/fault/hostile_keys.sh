@@ -3,7 +3,7 @@
 #   and at run time, a certificate claiming name = coordinator, and who
 #   is admitted by whom are tested by tests/integration/keys.sh (exit 2
 #   and one line naming both files; strays ignored; ZAP names from file
-#   names). What it leaves out, tested here on a launched 8-agent fleet:
+#   names). What it leaves out, tested here on a launched 8-agent fleet (3000 rounds):
 #   a. a squatter: agent 5's certificate connects to the coordinator
 #      first, under the routing id "agent-3", sends a HEARTBEAT claiming
 #      agent 3 and holds the connection; then the fleet starts and the
@@ -20,7 +20,7 @@
 #      3 applies the target.
 #   Usage: hostile_keys.sh BUILD_DIR
 N=${N:-8}
-ROUNDS=${ROUNDS:-800}
+ROUNDS=${ROUNDS:-3000}     #   long enough for the target to come mid-run
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/hostile_lib.bash"
 FAULTS=("${NO_DEADLINE[@]}" --set faults/checkpoint_every=10)
@@ -35,7 +35,7 @@ wait_round run 0 100 300
 "$FORGE" "$FLEET" 3 coordinator --route agent-3 --hold 120000 "heartbeat:round=0:state=0" \
     > "$TMP/second.out" 2>&1 &
 SC=$!; OTHER_PIDS+=($SC)
-sleep 1
+sleep 0.5       #   its handshake and heartbeat
 switch=$(inject_target)
 note "target switches at round $switch"
 wait_fleet run 600

@@ -18,6 +18,10 @@
 #define S_DEALER_MAXMSG  256    //  nothing legitimate comes back on a DEALER
 #define S_RECONNECT_MS   100
 #define S_RECONNECT_MAX  2000
+#define S_BACKLOG        1024   //  pending connections (libzmq's default, 100,
+                                //  is filled by a stranger's connection flood:
+                                //  honest SYNs are then dropped and retried
+                                //  seconds later)
 
 typedef struct {
     int id;
@@ -203,6 +207,7 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_rcvhwm (self->router, hwm < 256? 256: hwm);
     zsock_set_maxmsgsize (self->router, (int) config->max_frame);
     zsock_set_handshake_ivl (self->router, S_HANDSHAKE_MS);
+    zsock_set_backlog (self->router, S_BACKLOG);
     s_keepalive (self->router, fleet);
     ss_tcptune_watch (self->tune, self->router);
     if (!config->insecure)
@@ -261,9 +266,8 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
             }
         }
     }
-    //  The coordinator's link: our name as routing id
-    ss_keys_name (config->id, name, sizeof name);
-    zsock_set_identity (self->coord, name);
+    //  The coordinator's link (libzmq's routing id: the coordinator knows
+    //  us by our key, not by a name we could claim)
     zsock_set_sndhwm (self->coord, 1000);
     zsock_set_rcvhwm (self->coord, 100);
     zsock_set_maxmsgsize (self->coord, SS_PROTO_MAX_FRAME);

@@ -13,9 +13,9 @@
       links/delack_max_ms), so a stall lasts milliseconds. ipc:// for a neighbour on our host (auto),
       else tcp://. Nothing legitimate comes back on them: what does is read
       and dropped, so nothing piles up.
-    - One DEALER to the coordinator (routing id "agent-<i>", so the
-      coordinator can address us and refuses a second connection under our
-      name), which brings TARGET and CONTROL.
+    - One DEALER to the coordinator, which brings TARGET and CONTROL (the
+      coordinator sends them to the first connection authenticated with
+      our key).
     - Our own ZAP handler (ss_zap) on a REP socket the reactor polls (no
       zauth thread), admitting our graph neighbours' keys only.
 

@@ -2,12 +2,16 @@
     coordinator/README.md).
 
     Trust: a REPORT or HEARTBEAT is agent i's only when the frame's ZAP
-    user id (the name of the key's file) is "agent-<i>" and the
-    connection's routing id is that same name (agents set it, and libzmq
-    refuses a second connection under a routing id in use: TARGET and
-    CONTROL for agent i go to the first, authenticated one); TARGET and
-    CONTROL are obeyed from "operator" only. With --insecure there is no
-    authentication and the claimed sender is all there is.
+    user id (the name of the key's file) is "agent-<i>"; TARGET and
+    CONTROL are obeyed from "operator" only. What goes to agent i (TARGET,
+    STOP) goes to the connection whose message was the first authenticated
+    as agent i, and to a later one of agent i's only once that one is gone
+    (a send to it fails: ROUTER_MANDATORY). Routing ids are libzmq's own:
+    a client's claimed routing id names nothing (when agents named their
+    connection "agent-<i>", agent 5's key could take "agent-3" first, and
+    agent 3's TARGET went to it while agent 3's reports were refused). With
+    --insecure there is no authentication and the claimed sender is all
+    there is.
 
     Numbers from outside are checked here, once: a report's round must lie
     within the run (rounds > 0) and not beyond what two agents have shown
@@ -79,6 +83,14 @@ static const char *s_drop_names [DROP_COUNT] = {
     "round outside the run or beyond the fleet's"
 };
 
+//  The connection of agent i's (libzmq's routing id of the first one that
+//  brought a message authenticated as agent i) and its latest other one
+#define S_ROUTE_MAX     16
+typedef struct {
+    uint8_t id [S_ROUTE_MAX], alt [S_ROUTE_MAX];
+    uint8_t size, alt_size;     //  0: none
+} s_route_t;
+
 struct ss_coord_t {
     ss_fleet_t *fleet;
     ss_coord_options_t options;
@@ -105,6 +117,7 @@ struct ss_coord_t {
     uint8_t *frame;
     size_t frame_cap;
     int64_t *claims;            //  n: the round of each agent's latest message
+    s_route_t *routes;          //  n: where what is meant for agent i goes
     //  The run
     int64_t highest;            //  second-highest claim (corroborated), -1
     int64_t final_round;        //  -1 until known
@@ -197,12 +210,40 @@ s_send_to (ss_coord_t *self, const void *route, size_t route_size, const uint8_t
     return 0;
 }
 
+//  A frame to agent i's connection; when that one is gone, to its latest
+//  other one (a restarted agent's). 0, or -1 (none, or it cannot take it)
 static int
 s_send_agent (ss_coord_t *self, int i, const uint8_t *data, size_t size)
 {
-    char name [32];
-    ss_keys_name (i, name, sizeof name);
-    return s_send_to (self, name, strlen (name), data, size, NULL);
+    s_route_t *route = &self->routes [i];
+    if (route->size == 0)
+        return -1;
+    if (s_send_to (self, route->id, route->size, data, size, NULL) == 0)
+        return 0;
+    if (zmq_errno () != EHOSTUNREACH || route->alt_size == 0)
+        return -1;
+    memcpy (route->id, route->alt, route->alt_size);
+    route->size = route->alt_size;
+    route->alt_size = 0;
+    return s_send_to (self, route->id, route->size, data, size, NULL);
+}
+
+//  A message authenticated as agent i came on connection `id`
+static void
+s_learn_route (ss_coord_t *self, int i, const uint8_t *id, size_t size)
+{
+    s_route_t *route = &self->routes [i];
+    if (size == 0 || size > S_ROUTE_MAX)
+        return;                 //  not a routing id of libzmq's: nothing goes there
+    if (route->size == 0) {
+        memcpy (route->id, id, size);
+        route->size = (uint8_t) size;
+    }
+    else
+    if (route->size != size || memcmp (route->id, id, size)) {
+        memcpy (route->alt, id, size);
+        route->alt_size = (uint8_t) size;
+    }
 }
 
 //  A frame to every agent; the count of agents it could be queued for
@@ -529,8 +570,8 @@ s_resend_target (ss_coord_t *self, int id, const ss_report_t *rep)
     }
 }
 
-//  Check an agent's frame: fleet, sender, authentication (ZAP user id and
-//  routing id both "agent-<i>"). The sender, or -1 (dropped)
+//  Check an agent's frame: fleet, sender, authentication (ZAP user id
+//  "agent-<i>"); learn its connection. The sender, or -1 (dropped)
 static int
 s_agent_of (ss_coord_t *self, const ss_header_t *hdr, const char *name,
             const uint8_t *route, size_t route_size)
@@ -546,11 +587,11 @@ s_agent_of (ss_coord_t *self, const ss_header_t *hdr, const char *name,
     int id = (int) hdr->sender;
     char want [32];
     ss_keys_name (id, want, sizeof want);
-    if ((!self->options.insecure && (!name || !streq (name, want)))
-    ||  route_size != strlen (want) || memcmp (route, want, route_size)) {
+    if (!self->options.insecure && (!name || !streq (name, want))) {
         s_drop (self, DROP_AUTH);
         return -1;
     }
+    s_learn_route (self, id, route, route_size);
     return id;
 }
 
@@ -706,12 +747,28 @@ s_begin_stop (ss_coord_t *self, double wait)
              (long long) self->final_round);
 }
 
+//  The drops by reason, into out: `"reason":count,...` (json) or
+//  `reason count, ...`; only reasons that happened
+static void
+s_drops_text (ss_coord_t *self, bool json, char *out, size_t size)
+{
+    size_t used = 0;
+    *out = 0;
+    for (int r = 0; r < DROP_COUNT && used < size; r++)
+        if (self->drops [r])
+            used += (size_t) snprintf (out + used, size - used, json? "%s\"%s\":%" PRIu64
+                                       : "%s%s %" PRIu64, used? (json? ",": ", "): "",
+                                       s_drop_names [r], self->drops [r]);
+}
+
 //  The status of the run: one JSON object, every agent in it. The caller
 //  frees it.
 static char *
 s_status_text (ss_coord_t *self)
 {
-    size_t size = 1024 + (size_t) self->n * 160;
+    char drops [1024];
+    s_drops_text (self, true, drops, sizeof drops);
+    size_t size = 2048 + (size_t) self->n * 160;
     char *text = malloc (size);
     if (!text)
         return NULL;
@@ -720,13 +777,14 @@ s_status_text (ss_coord_t *self)
     size_t used = (size_t) snprintf (text, size,
         "{\"fleet\":\"%s\",\"round\":%lld,\"agents\":%d,\"J\":%.17g,\"kl\":%.17g,"
         "\"disagreement\":%.17g,\"bias\":%.17g,\"highest\":%lld,\"final\":%lld,"
-        "\"targets\":%d,\"missed_reports\":%lld,\"late_reports\":%lld,"
+        "\"targets\":%d,\"missed_reports\":%lld,\"late_reports\":%lld,\"drops\":{%s},"
         "\"fleet_agents\":%d,\"seconds\":%.3f,\"lost\":[",
         self->fleet->name, (long long) last, ss_members_live (self->members),
         some? self->score.J: 0, some? self->score.kl: 0, some? self->score.disagreement: 0,
         some? self->score.bias: 0, (long long) self->highest,
         (long long) self->final_round, ss_targets_count (self->targets),
-        (long long) self->missed, (long long) self->late, self->n, s_now () - self->start);
+        (long long) self->missed, (long long) self->late, drops, self->n,
+        s_now () - self->start);
     int n_lost = ss_members_lost_ids (self->members, self->lost_ids);
     for (int l = 0; l < n_lost && used + 32 < size; l++)
         used += (size_t) snprintf (text + used, size - used, "%s%d", l? ",": "",
@@ -1066,6 +1124,10 @@ s_write_files (ss_coord_t *self)
         s_say (self, "coordinator: %s: cannot write summary.json\n", out);
         return -1;
     }
+    char drops [1024];
+    s_drops_text (self, false, drops, sizeof drops);
+    if (*drops)
+        s_say (self, "coordinator: drops: %s\n", drops);
     if (!self->options.quiet)
         s_say (self, "coordinator: done: %lld rounds, %d of %d agents live, J %.6f -> "
                          "%.6f, %.1f rounds/s, %lld report rounds missed, %lld late "
@@ -1104,6 +1166,7 @@ ss_coord_destroy (ss_coord_t **self_p)
     free (self->lost_ids);
     free (self->sub_ids);
     free (self->claims);
+    free (self->routes);
     free (self->msg);
     free (self->frame);
     ss_fleet_destroy (&self->fleet);
@@ -1193,12 +1256,13 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     self->lost_ids = calloc (n, sizeof (int));
     self->sub_ids = calloc (n, sizeof (int));
     self->claims = malloc (n * sizeof (int64_t));
+    self->routes = calloc (n, sizeof (s_route_t));
     self->msg = calloc (1, sizeof (ss_msg_t));
     self->frame_cap = SS_PROTO_MAX_FRAME;
     self->frame = malloc (self->frame_cap);
     if (!self->work || !self->x0 || !self->grad || !self->theta_warm || !self->sub_x
     ||  !self->sub_x0 || !self->sub_theta || !self->sub_s || !self->lost_ids || !self->sub_ids
-    ||  !self->claims || !self->msg || !self->frame) {
+    ||  !self->claims || !self->routes || !self->msg || !self->frame) {
         snprintf (err, sizeof err, "out of memory for %d agents", self->n);
         return s_fail (&self, rc, 1, err);
     }
@@ -1258,6 +1322,7 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     }
     int hwm = self->n * 8 > 1000? self->n * 8: 1000;
     zsock_set_linger (self->router, 500);
+    zsock_set_router_mandatory (self->router, 1);    //  a send to a gone connection says so
     zsock_set_rcvhwm (self->router, hwm);
     zsock_set_sndhwm (self->router, hwm);
     //  The largest legal frame: a report of K features, or a target
@@ -1265,6 +1330,10 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     zsock_set_maxmsgsize (self->router, (int) (largest > SS_PROTO_MAX_FRAME? largest:
                                                SS_PROTO_MAX_FRAME));
     zsock_set_handshake_ivl (self->router, 10000);
+    //  Pending connections: every agent at once (a restarted coordinator),
+    //  and room for a stranger's connection flood (libzmq's default of 100
+    //  fills, and honest SYNs are dropped and retried seconds later)
+    zsock_set_backlog (self->router, self->n * 2 > 1024? self->n * 2: 1024);
     //  Dead connections closed by the kernel (not ZMTP heartbeats: see
     //  agentd/ss_links.c s_keepalive)
     zsock_set_tcp_maxrt (self->router, 4 * fleet->lost_after_ms);

@@ -129,7 +129,7 @@ ss_peers_start (ss_peers_t *self, int64_t now, uint64_t round, uint64_t epoch,
         peer->state = SS_PEER_LIVE;
         peer->heard = peer->ready = peer->have_claim = false;
         peer->last_heard = now;
-        peer->claim = peer->epoch_seen = 0;
+        peer->claim = peer->claim_before = peer->epoch_seen = 0;
         peer->degree = peer->graph_degree;
         peer->weight = 0;
         peer->slot [0].have = peer->slot [1].have = false;
@@ -453,6 +453,15 @@ s_check_numbers (const ss_peers_t *self, const ss_peer_t *peer, uint64_t round,
     return 0;
 }
 
+//  The round a message of peer's says it has reached
+static void
+s_claim (ss_peer_t *peer, uint64_t round)
+{
+    peer->claim_before = peer->have_claim? peer->claim: 0;
+    peer->claim = round;
+    peer->have_claim = true;
+}
+
 //  Is every step of a running sum within SS_PEERS_MAX_STEP?
 static bool
 s_steps_ok (const ss_peers_t *self, const uint64_t *mass, const int64_t *from)
@@ -488,8 +497,7 @@ ss_peers_estimate (ss_peers_t *self, int64_t now, int p, uint64_t round,
     }
     s_heard (self, peer, now);
     peer->ready = true;         //  it runs rounds: it passed its barrier
-    peer->claim = round;
-    peer->have_claim = true;
+    s_claim (peer, round);
     peer->degree = (int) degree;
     if (epoch > peer->epoch_seen)
         peer->epoch_seen = epoch;
@@ -513,9 +521,13 @@ ss_peers_estimate (ss_peers_t *self, int64_t now, int p, uint64_t round,
         self->counters [SS_CTR_DROP_DUPLICATE]++;
         return SS_CTR_DROP_DUPLICATE;
     }
-    //  Never give up round k's estimate for a later one; a later one
-    //  replaces an older later one
-    if (slot->have && (slot->round == k || (slot->round > k && slot->round > round))) {
+    //  Never give up round k's estimate for a later one, nor a nearer
+    //  later one for a farther one: a frame claiming a far round holds its
+    //  slot only until an honest estimate of a nearer round comes (when the
+    //  farther kept the slot, one forged frame of round rounds - 2 had
+    //  every honest estimate of that parity dropped as stale: each of
+    //  those rounds waited a grace, and the whole fleet ran 15x slower)
+    if (slot->have && (slot->round == k || (slot->round > k && slot->round < round))) {
         self->counters [SS_CTR_DROP_STALE]++;
         return SS_CTR_DROP_STALE;
     }
@@ -552,8 +564,7 @@ ss_peers_heartbeat (ss_peers_t *self, int64_t now, int p, uint64_t round,
     //  ours, it sent ours a round ago at least (a heartbeat of our very
     //  round may just have overtaken the estimate on another connection)
     if (state == SS_STATE_RUNNING) {
-        peer->claim = round;
-        peer->have_claim = true;
+        s_claim (peer, round);
         if (round > self->round)
             s_evidence (self, peer, now);
     }
@@ -615,8 +626,8 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
         //  it joins the next one), lost now, or held: nothing to wait for
         if (peer->weight <= 0 || peer->state == SS_PEER_LOST || s_holds (peer, k))
             continue;
-        if (peer->have_claim && peer->claim >= k + 2)
-            continue;           //  long past our round: not waited for
+        if (peer->have_claim && peer->claim >= k + 2 && peer->claim_before >= k + 2)
+            continue;           //  long past our round (twice): not waited for
         //  Past our round, whenever we learnt it (before a jump, say): its
         //  estimate of round k is in the network, or was never sent to us
         //  (we were lost to it then): a grace, then without it
@@ -697,7 +708,10 @@ ss_peers_mix (ss_peers_t *self, ss_neighbour_t *nbrs, int *n, int64_t *net)
             nbrs [*n] = (ss_neighbour_t) { .theta = NULL, .weight = peer->weight };
             self->counters [SS_CTR_SUBSTITUTIONS]++;
             self->substituted = true;
-            if (peer->newest_have) {
+            //  Its newest sum, unless of a round past ours + 1: a forged
+            //  far one would set applied_round there, and every honest sum
+            //  of the rounds before it would be refused until then
+            if (peer->newest_have && peer->newest_round <= r + 1) {
                 src = (const uint64_t *) peer->newest;
                 src_round = peer->newest_round;
                 src_epoch = peer->newest_epoch;

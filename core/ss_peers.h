@@ -24,7 +24,9 @@
     Round slots. A neighbour's estimate of round r is held in slot r & 1
     while r is our round k or k + 1 (or later, when that slot does not hold
     round k). Duplicates are dropped, estimates of rounds before k are late
-    (their theta is of no use; their running sum still is).
+    (their theta is of no use; their running sum still is). A nearer
+    round takes the slot from a farther one, never the other way: a frame
+    claiming a far round cannot keep the honest ones out of its slot.
 
     Waiting: slow is not lost. Round k is ready when every live neighbour's
     estimate of round k is held. A neighbour without one is waited for
@@ -39,12 +41,13 @@
     reach it: a repair nearly always arrives long before. After the grace
     the round runs without it: its
     theta is replaced by ours (its weight stays on the diagonal) and its
-    mass is added when it comes (running sums). A neighbour two or more
-    rounds past ours is not waited for at all. A neighbour that has not
-    passed us is nudged with a WANT after three typical rounds (and at
-    least the slowest recent one) and every typical round after (it may
-    wait for an estimate of ours that was lost: the WANT tells it our
-    round).
+    mass is added when it comes (running sums; the newest sum it sent
+    stands in for it only when it is of a round up to ours + 1). A
+    neighbour whose last two messages were both two or more rounds past
+    ours is not waited for at all. A neighbour that has not passed us is
+    nudged with a WANT after three typical rounds (and at least the
+    slowest recent one) and every typical round after (it may wait for an
+    estimate of ours that was lost: the WANT tells it our round).
 
     Epochs. Every message carries the sender's epoch. A neighbour's running
     sum is added only while its epoch is ours. After each round our epoch
@@ -121,6 +124,8 @@ typedef struct {
     bool ready;             //  said READY (or sent an estimate)
     int64_t last_heard;
     uint64_t claim;         //  round of its latest message
+    uint64_t claim_before;  //  ... and of the one before (a far claim counts
+                            //  only when two in a row make it)
     bool have_claim;
     uint64_t epoch_seen;    //  largest epoch it sent since our last round
     int degree;             //  its live degree, as it last said

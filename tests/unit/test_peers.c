@@ -331,9 +331,80 @@ test_waits (void **state)
     assert_true (ss_peers_peer (self, 2)->evidence_at == -1);   //  have sent it
     s_heartbeat (self, 20, 2, 1, SS_STATE_RUNNING);     //  past it: sent a round ago
     assert_true (ss_peers_peer (self, 2)->evidence_at == 20);
-    s_estimate (self, 30, 3, 2, 0, NULL);
+    s_heartbeat (self, 25, 3, 2, SS_STATE_RUNNING);
+    s_estimate (self, 30, 3, 2, 0, NULL);               //  twice two ahead
     assert_int_equal (s_poll (self, 40, &n_want), SS_ROUND_WAIT);   //  agent 6: a grace
     assert_int_equal (n_want, 1);                                   //  (agent 7: none)
+    ss_peers_destroy (&self);
+}
+
+//  One forged frame of a far round (a neighbour's key, issue 9 item 7)
+//  changes nothing: it takes no honest estimate's slot, its claim alone
+//  does not stop the wait, its running sum never freezes the link's
+static void
+test_far_frame (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    double s [K] = { 0 };
+    int n_want;
+    ss_neighbour_t nbrs [4];
+    int n;
+    int64_t net [K];
+    ss_peers_begin (self, 0, s);                    //  round 0
+    for (int p = 0; p < 3; p++)
+        s_estimate (self, 1, p, 0, 0, NULL);
+    //  Agent 7's honest round 0 is late; its key claims round 998
+    assert_int_equal (s_estimate (self, 2, 3, 998, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (ss_peers_peer (self, 3)->slot [0].round, 998);
+    //  One far claim: still waited for (a WANT and a grace, not "long past")
+    assert_int_equal (s_poll (self, 3, &n_want), SS_ROUND_WAIT);
+    assert_int_equal (n_want, 1);
+    //  The honest round 0 takes its slot back, and round 2 too
+    assert_int_equal (s_estimate (self, 4, 3, 0, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (ss_peers_peer (self, 3)->slot [0].round, 0);
+    assert_int_equal (s_estimate (self, 5, 3, 998, 0, NULL), SS_CTR_DROP_STALE);
+    assert_int_equal (s_poll (self, 6, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_non_null (nbrs [3].theta);
+    ss_peers_end (self, 7);
+    ss_peers_begin (self, 8, s);                    //  round 1
+    for (int p = 0; p < 4; p++)
+        s_estimate (self, 9, p, 1, 0, NULL);
+    assert_int_equal (s_estimate (self, 9, 3, 996, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (s_poll (self, 10, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    ss_peers_end (self, 11);
+    assert_int_equal (s_estimate (self, 12, 3, 2, 0, NULL), SS_CTR_RECEIVED);
+    assert_int_equal (ss_peers_peer (self, 3)->slot [0].round, 2);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_SUBSTITUTIONS], 0);
+    ss_peers_destroy (&self);
+
+    //  A far frame's running sum never stands in for the honest ones: after
+    //  a substitution (agent 7's round 0 lost) its round-1 sum still counts
+    self = s_running (0);
+    ss_peers_begin (self, 0, s);
+    for (int p = 0; p < 3; p++)
+        s_estimate (self, 1, p, 0, 0, NULL);
+    uint64_t forged [K] = { 0 }, honest [K] = { 5, 5, 5, 5 };
+    s_estimate (self, 2, 3, 998, 0, forged);
+    s_estimate (self, 3, 3, 1, 0, honest);          //  its round 0: lost
+    int64_t t = 3;
+    while (s_poll (self, t, &n_want) == SS_ROUND_WAIT && t < 1000 * MS)
+        t += MS;                                    //  the grace: lost_after / 10 until measured
+    assert_true (t <= 101 * MS);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_null (nbrs [3].theta);
+    assert_false (ss_peers_peer (self, 3)->applied_any);    //  not the forged sum
+    ss_peers_end (self, t);
+    ss_peers_begin (self, t, s);                    //  round 1: its sum arrives
+    for (int p = 0; p < 3; p++)
+        s_estimate (self, t, p, 1, 0, NULL);
+    assert_int_equal (s_poll (self, t, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_true (ss_peers_peer (self, 3)->applied_any);
+    assert_int_equal (ss_peers_peer (self, 3)->applied_round, 1);
+    assert_int_equal (ss_peers_peer (self, 3)->applied [0], 5);
     ss_peers_destroy (&self);
 }
 
@@ -556,6 +627,7 @@ main (void)
         cmocka_unit_test (test_barrier),
         cmocka_unit_test (test_slots),
         cmocka_unit_test (test_waits),
+        cmocka_unit_test (test_far_frame),
         cmocka_unit_test (test_jumps),
         cmocka_unit_test (test_bounds),
         cmocka_unit_test (test_running_sums),

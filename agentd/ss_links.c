@@ -194,8 +194,11 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     }
     self->router = zsock_new (ZMQ_ROUTER);
     self->coord = zsock_new (ZMQ_DEALER);
-    ss_tcpopt_t opt = { .rto_min_us = fleet->rto_min_ms * 1000,
-                        .delack_max_us = fleet->delack_max_ms * 1000,
+    //  The kernel refuses less than 5 ms (it counts in ticks of 4 ms)
+    ss_tcpopt_t opt = { .rto_min_us = fleet->rto_min_ms > 0 && fleet->rto_min_ms < 5?
+                                      5000: fleet->rto_min_ms * 1000,
+                        .delack_max_us = fleet->delack_max_ms > 0 && fleet->delack_max_ms < 5?
+                                         5000: fleet->delack_max_ms * 1000,
                         .thin_linear = fleet->rto_min_ms > 0 };
     self->tune = ss_tcptune_new (&opt);
     if (!self->router || !self->coord || !self->tune) {

@@ -44,7 +44,7 @@ void openblas_set_num_threads (int num_threads);
 //  glibc's libmvec: exp on 4 doubles at once (AVX2, within 4 ulp); the
 //  result of one element does not depend on its lane or neighbours
 #   include <immintrin.h>
-__m256d _ZGVdN4v_exp (__m256d x);
+__attribute__ ((target ("avx2"))) __m256d _ZGVdN4v_exp (__m256d x);
 
 //  The softmax of s_softmax in 4 lanes: max, exp and sum (lane j sums
 //  elements j, j + 4, ...; the lanes are added in one fixed order), scale.

@@ -230,13 +230,13 @@ static const ss_fleet_key_t s_keys [] = {
     { "links/transport", SS_FLEET_ENUM, F (transport), 0, 0, s_transport_word,
       "transport", "auto", NULL, 0, "auto: agents of one host over ipc://, others tcp:// "
       "| tcp: tcp:// everywhere (CURVE on both)" },
-    { "links/rto_min_ms", SS_FLEET_INT, F (rto_min_ms), 0, 1000, NULL, NULL, "10", NULL, 0,
+    { "links/rto_min_ms", SS_FLEET_INT, F (rto_min_ms), 0, 1000, NULL, NULL, "5", NULL, 0,
       "floor of TCP's retransmission timeout on the fleet's connections (Linux >= 6.15, "
-      "per socket; the kernel's is 200 ms: a lost segment would stall its connection that "
-      "long); 0: the kernel's (0..1000)" },
-    { "links/delack_max_ms", SS_FLEET_INT, F (delack_max_ms), 0, 1000, NULL, NULL, "1", NULL,
-      0, "longest delay of a TCP acknowledgement on the fleet's connections (Linux >= 6.15), "
-      "so that the sender's timeout stays short; 0: the kernel's (0..1000)" },
+      "per socket, at least 5, in the kernel's ticks; the kernel's own is 200 ms: a lost "
+      "segment would stall its connection that long); 0: the kernel's (0, 5..1000)" },
+    { "links/delack_max_ms", SS_FLEET_INT, F (delack_max_ms), 0, 1000, NULL, NULL, "5", NULL,
+      0, "longest delay of a TCP acknowledgement on the fleet's connections (Linux >= 6.15, "
+      "at least 5), so that the sender's timeout stays short; 0: the kernel's (0, 5..1000)" },
 };
 
 #undef F

@@ -122,12 +122,13 @@ fleet
         transport = auto        #   [auto] auto: agents of one host over ipc://,
                                 #   others over tcp:// | tcp: tcp:// everywhere
                                 #   (CURVE on both)
-        rto_min_ms = 10         #   [10] floor of TCP's retransmission timeout
+        rto_min_ms = 5          #   [5] floor of TCP's retransmission timeout
                                 #   on the fleet's connections (Linux >= 6.15,
-                                #   per socket; the kernel's is 200 ms: a lost
+                                #   per socket, at least 5, in the kernel's
+                                #   ticks; the kernel's own is 200 ms: a lost
                                 #   segment would stall its connection that
-                                #   long); 0: the kernel's (0..1000)
-        delack_max_ms = 1       #   [1] longest delay of a TCP acknowledgement
-                                #   on the fleet's connections (Linux >= 6.15),
-                                #   so that the sender's timeout stays short;
-                                #   0: the kernel's (0..1000)
+                                #   long); 0: the kernel's (0, 5..1000)
+        delack_max_ms = 5       #   [5] longest delay of a TCP acknowledgement
+                                #   on the fleet's connections (Linux >= 6.15,
+                                #   at least 5), so that the sender's timeout
+                                #   stays short; 0: the kernel's (0, 5..1000)

@@ -28,24 +28,26 @@ s_time (const ss_problem_t *P, ss_work_t *w, int what, double budget)
     double *buf = calloc ((size_t) 12 * K, sizeof (double));
     ss_agent_t self = { .theta = buf, .s = buf + K }, next = { .theta = buf + 2 * K, .s = buf + 3 * K };
     double x0 [SS_MAX_DIM] = { 0.3, 0.6, 0.5 };
-    ss_round_init (P, &self, x0, 4);
+    ss_round_init (P, &self, x0);
     for (int k = 0; k < K; k++)
         self.theta [k] = 0.5 * ((k % 7) - 3);
     ss_neighbour_t nbrs [4];
     for (int j = 0; j < 4; j++)
-        nbrs [j] = (ss_neighbour_t) { buf + (4 + 2 * j) * K, buf + (5 + 2 * j) * K, 4 };
+        nbrs [j] = (ss_neighbour_t) { buf + (4 + 2 * j) * K, ss_round_weight (4, 4) };
+    int64_t *net = calloc ((size_t) K, sizeof (int64_t));
     long calls = 0;
     double start = s_now (), now;
     do {
         for (int r = 0; r < 10; r++) {
             if (what == 0)
-                ss_round_step (P, &self, nbrs, 4, &next, w);
+                ss_round_step (P, &self, nbrs, 4, net, &next, w);
             else
                 ss_expfam_moments (P, self.theta, w, what == 2);
         }
         calls += 10;
         now = s_now ();
     } while (now - start < budget);
+    free (net);
     free (buf);
     return (now - start) / calls;
 }

@@ -182,7 +182,13 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_rcvhwm (self->router, hwm < 256? 256: hwm);
     zsock_set_maxmsgsize (self->router, (int) config->max_frame);
     zsock_set_handshake_ivl (self->router, S_HANDSHAKE_MS);
-    s_keepalive (self->router, fleet);
+    //  No ZMTP heartbeats on the ROUTER: libzmq 4.3.4 aborts
+    //  (`Assertion failed: !_io_error (src/stream_engine_base.cpp:331)`,
+    //  zeromq/libzmq#4364) when a heartbeat timer fires on a connection
+    //  whose input stopped because its socket is closing while the peer
+    //  still sends: at exit, with neighbours heartbeating to us (1 agent
+    //  of 500 per run here). Liveness is our HEARTBEATs'; the DEALERs, which
+    //  receive nothing, keep ZMTP heartbeats (they answer PINGs regardless)
     if (!config->insecure)
         ss_keys_apply_server (self->router, self->cert);
     if (zsock_bind (self->router, "tcp://%s:%d", address, me->port) < 0) {
@@ -242,7 +248,12 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_sndhwm (self->coord, 1000);
     zsock_set_rcvhwm (self->coord, 100);
     zsock_set_maxmsgsize (self->coord, SS_PROTO_MAX_FRAME);
-    zsock_set_immediate (self->coord, 1);
+    //  Not ZMQ_IMMEDIATE: what we send before the link is up (a coordinator
+    //  starved of CPU by 500 agents takes seconds to accept their CURVE
+    //  handshakes, longer than a fast region of the ring takes to run all
+    //  its rounds) waits in the queue (sndhwm; sends never block) instead
+    //  of being dropped: no report is lost to a slow start
+    zsock_set_immediate (self->coord, 0);
     zsock_set_linger (self->coord, 0);
     s_keepalive (self->coord, fleet);
     if (!config->insecure)
@@ -374,5 +385,8 @@ ss_links_set_linger (ss_links_t *self, int msecs)
     for (int p = 0; p < self->config.n; p++)
         for (int c = 0; c < self->connections; c++)
             zsock_set_linger (self->links [p].dealers [c], msecs);
-    zsock_set_linger (self->coord, msecs);
+    //  The coordinator's link holds our last reports: up to lost_after_ms
+    //  for them to go out (at once when the link is up)
+    int coord = self->config.fleet->lost_after_ms > msecs? self->config.fleet->lost_after_ms: msecs;
+    zsock_set_linger (self->coord, coord);
 }

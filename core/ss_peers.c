@@ -239,8 +239,9 @@ ss_peers_grace_ms (const ss_peers_t *self)
 }
 
 //  Repairs: the first WANT to a neighbour that has not passed us after
-//  S_NUDGE typical rounds, then one every typical round (at least 1 ms,
-//  10 ms until measured); to one that has passed us at once, then the same
+//  S_NUDGE typical rounds (at least 1 ms, 10 ms until measured), then one
+//  every heartbeat interval (or typical round, if longer); to one that
+//  has passed us at once, then one every typical round for the grace
 double
 ss_peers_repair_ms (const ss_peers_t *self)
 {
@@ -574,6 +575,7 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
     uint64_t k = self->round;
     int64_t grace = (int64_t) (ss_peers_grace_ms (self) * S_US_PER_MS);
     int64_t repair = (int64_t) (ss_peers_repair_ms (self) * S_US_PER_MS);
+    int64_t slow = (int64_t) self->config.heartbeat_ms * S_US_PER_MS;
     bool ready = true;
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
@@ -592,14 +594,18 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
         }
         else
             //  It has not passed us: it may wait for a lost one of ours,
-            //  or be slow; nudge it (a WANT costs little either way)
+            //  or be slow; nudge it after S_NUDGE typical rounds, then once
+            //  a heartbeat interval (our heartbeats tell it our round too):
+            //  a WANT every typical round to a neighbour slow for seconds
+            //  was a storm at 500 agents (5 WANTs per agent-round, the host
+            //  busy with them, so slower still)
             due = peer->want_at < 0? self->round_start + S_NUDGE * repair: peer->want_at;
         ready = false;
         if (now >= due) {
             if (*n_want < room)
                 want [(*n_want)++] = p;
             self->counters [SS_CTR_WANTS]++;
-            due = now + repair;
+            due = now + (peer->evidence_at >= 0 || repair > slow? repair: slow);
         }
         peer->want_at = due;
         *wake = *wake < due? *wake: due;

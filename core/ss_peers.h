@@ -40,8 +40,9 @@
     mass is added when it comes (running sums). A neighbour two or more
     rounds past ours is not waited for at all. A neighbour that has not
     passed us is nudged with a WANT after three typical rounds and every
-    typical round after (it may wait for an estimate of ours that was
-    lost: the WANT tells it our round).
+    heartbeat interval after (it may wait for an estimate of ours that was
+    lost: the WANT tells it our round; every typical round was a storm of
+    WANTs to neighbours slow for seconds on a loaded host).
 
     Epochs. Every message carries the sender's epoch. A neighbour's running
     sum is added only while its epoch is ours. After each round our epoch

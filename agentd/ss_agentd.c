@@ -837,9 +837,9 @@ static int
 s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    (void) sock;
     ss_agentd_t *self = (ss_agentd_t *) arg;
-    ss_zap_handle (ss_links_zap (self->links));
+    for (int i = 0; i < S_DRAIN && (zsock_events (sock) & ZMQ_POLLIN); i++)
+        ss_zap_handle (ss_links_zap (self->links));
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #define S_ROUNDS_PER_CALL 64        //  rounds run before yielding to the loop
 #define S_JUMP_REPORTS    8         //  skipped report rounds reported after a jump
 #define S_MAX_PEERS       1024
+#define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 
 static volatile sig_atomic_t s_stop_signal = 0;
 
@@ -1049,6 +1050,12 @@ ss_agentd_run (ss_agentd_t *self)
     }
     if (!self->finished)
         s_finish (self);
-    ss_links_set_linger (self->links, 200);
+    //  The coordinator's link holds our last reports: after the end of the
+    //  run up to lost_after_ms (at most S_COORD_LINGER_MS) for them to go
+    //  out (at once when the link is up, the whole time when there is no
+    //  coordinator); after a signal no longer than the neighbours' links
+    int coord = self->fleet->lost_after_ms < S_COORD_LINGER_MS
+              ? self->fleet->lost_after_ms: S_COORD_LINGER_MS;
+    ss_links_set_linger (self->links, 200, self->stopping || coord < 200? 200: coord);
     return self->exit_code;
 }

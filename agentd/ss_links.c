@@ -380,13 +380,10 @@ ss_links_recv (ss_links_t *self, zsock_t *sock, zmq_msg_t *body, const char **na
 }
 
 void
-ss_links_set_linger (ss_links_t *self, int msecs)
+ss_links_set_linger (ss_links_t *self, int msecs, int coord_msecs)
 {
     for (int p = 0; p < self->config.n; p++)
         for (int c = 0; c < self->connections; c++)
             zsock_set_linger (self->links [p].dealers [c], msecs);
-    //  The coordinator's link holds our last reports: up to lost_after_ms
-    //  for them to go out (at once when the link is up)
-    int coord = self->config.fleet->lost_after_ms > msecs? self->config.fleet->lost_after_ms: msecs;
-    zsock_set_linger (self->coord, coord);
+    zsock_set_linger (self->coord, coord_msecs);
 }

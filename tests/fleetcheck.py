@@ -31,9 +31,11 @@ tests/bench/fleet.sh call it).
       whole process tree (os.wait4's rusage of COMMAND: every descendant
       it reaped, exact), of COMMAND itself and of the coordinator (from
       /proc/PID/stat, the last sample, every 0.2 s), so the agents' CPU is
-      the tree's minus those two; the agents' CPU when the trace's row 0
-      appeared (their start-up: keys, handshakes, barrier) and the seconds
-      until then; at the middle round, the median agent Pss
+      the tree's minus those two; the agents' CPU when the trace's first
+      row after round 0 appeared (first_round, first_seconds,
+      agents_cpu_first: their start-up and the first rounds; row 0 is
+      written at the coordinator's start, from the fleet file); at the
+      middle round, the median agent Pss
       (/proc/PID/smaps_rollup) and threads (/proc/PID/status). Exits with
       COMMAND's status.
 """
@@ -179,7 +181,7 @@ def measure(out_json, trace_path, rounds, timeout, command):
     start = time.monotonic()
     signalled = None
     child = subprocess.Popen(command)
-    out = {'row0_seconds': None, 'agents_cpu_row0': None, 'pss_kib': None,
+    out = {'first_round': None, 'first_seconds': None, 'agents_cpu_first': None, 'pss_kib': None,
            'threads': None, 'coordinator_cpu': 0.0, 'self_cpu': 0.0}
     coord, agents, middle = None, [], max(1, rounds // 2)
     status, usage = None, None
@@ -206,12 +208,13 @@ def measure(out_json, trace_path, rounds, timeout, command):
             c = proc_cpu(coord)
             if c is not None:
                 out['coordinator_cpu'] = c
-        rows = trace(trace_path) if out['row0_seconds'] is None or out['pss_kib'] is None else []
-        if rows and out['row0_seconds'] is None:
-            out['row0_seconds'] = time.monotonic() - start
+        rows = trace(trace_path) if out['first_round'] is None or out['pss_kib'] is None else []
+        if rows and rows[-1]['round'] > 0 and out['first_round'] is None:
+            out['first_round'] = rows[-1]['round']
+            out['first_seconds'] = time.monotonic() - start
             agents = [p for p, comm in children(child.pid).items() if comm == 'agentd']
             out['agents_seen'] = len(agents)
-            out['agents_cpu_row0'] = sum(filter(None, (proc_cpu(p) for p in agents)))
+            out['agents_cpu_first'] = sum(filter(None, (proc_cpu(p) for p in agents)))
         if rows and out['pss_kib'] is None and rows[-1]['round'] >= middle:
             pss = [v for v in (pss_kib(p) for p in agents) if v is not None]
             thr = [v for v in (threads(p) for p in agents) if v is not None]

@@ -8,14 +8,18 @@
 #   neighbour per process, one message of the estimate's size per
 #   neighbour per round in lockstep, no arithmetic) runs over tcp:// and
 #   over ipc://. Prints one table:
-#     sim r/s, launch r/s    rounds per second from the trace's row 0 to
-#                            its last row (start-up apart: "start s")
+#     sim r/s, launch r/s    rounds per second from the trace's first row
+#                            after round 0 (round 10) to its last row
+#                            (the start apart: "start s", launch's seconds
+#                            until that row, and "wall s", its whole run)
 #     launch/sim             their ratio
 #     fleet us               agents' CPU (user + system, every thread) per
-#                            agent-round from row 0 to the end: the process
-#                            tree's exact rusage minus launch's and the
-#                            coordinator's own (/proc), minus the agents' CPU
-#                            when row 0 appeared (tests/fleetcheck.py measure)
+#                            agent-round from round 10 to the end: the
+#                            process tree's exact rusage minus launch's and
+#                            the coordinator's own (/proc), minus the
+#                            agents' CPU when the row of round 10 appeared
+#                            (tests/fleetcheck.py measure); "start CPU" is
+#                            that CPU per agent (start-up and 10 rounds)
 #     skel tcp/ipc us, r/s   the skeleton's CPU per agent-round and rounds/s
 #     limit r/s              2 cores / (sim's CPU per round + N x skeleton
 #                            ipc CPU per agent-round): both cores busy with
@@ -115,7 +119,7 @@ T, rounds, ns = sys.argv[1], int(sys.argv[2]), [int(n) for n in sys.argv[3:]]
 
 def rate(path):
     rows = [json.loads(l) for l in open(path) if l.strip()]
-    a, b = rows[0], rows[-1]
+    a, b = rows[1 if len(rows) > 2 else 0], rows[-1]
     return (b['round'] - a['round']) / (b['seconds'] - a['seconds'])
 
 def skel(path):
@@ -125,7 +129,8 @@ def skel(path):
 
 head = ['N', 'sim r/s', 'launch r/s', 'launch/sim', 'fleet us', 'skel tcp us', 'skel ipc us',
         'skel tcp r/s', 'skel ipc r/s', 'limit r/s', 'launch/limit', 'Pss MiB', 'thr',
-        'epoch', 'subst', 'lost', 'wants', '= sim', 'start s', 'start CPU ms/agent']
+        'epoch', 'subst', 'lost', 'wants/agent-round', '= sim', 'start s', 'wall s',
+        'start CPU ms/agent']
 print()
 print('| ' + ' | '.join(head) + ' |')
 print('|' + '---|' * len(head))
@@ -138,7 +143,8 @@ for n in ns:
     sim, lau = json.load(open(d + '/sim.json')), json.load(open(d + '/launch.json'))
     cmp_ = json.load(open(d + '/compare.json'))
     srate, lrate = rate(d + '/sim/trace.jsonl'), rate(d + '/launch/trace.jsonl')
-    fleet_us = 1e6 * (lau['agents_cpu'] - lau['agents_cpu_row0']) / (n * rounds)
+    first = lau['first_round'] or 0
+    fleet_us = 1e6 * (lau['agents_cpu'] - (lau['agents_cpu_first'] or 0)) / (n * (rounds - first))
     tcp_us, tcp_r, size = skel(d + '/skel-tcp.out')
     ipc_us, ipc_r, _ = skel(d + '/skel-ipc.out')
     limit = None
@@ -156,8 +162,8 @@ for n in ns:
         f(limit, '%.1f'), f(limit and lrate / limit, '%.2f'),
         f(lau['pss_kib'] and lau['pss_kib'] / 1024, '%.2f'), f(lau['threads'], '%g'),
         str(cmp_['epoch_changes']), str(cmp_['substitutions']), str(cmp_['lost']),
-        str(cmp_['wants']), same, '%.1f' % lau['row0_seconds'],
-        '%.0f' % (1e3 * lau['agents_cpu_row0'] / n)]) + ' |')
+        '%.2f' % (cmp_['wants'] / (n * rounds)), same, f(lau['first_seconds'], '%.1f'),
+        '%.1f' % lau['wall'], f(lau['agents_cpu_first'] and 1e3 * lau['agents_cpu_first'] / n, '%.0f')]) + ' |')
     if not cmp_['ok']:
         notes.append('N=%d: launch differs from sim: %s' % (n, json.dumps(cmp_)))
 print()

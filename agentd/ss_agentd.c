@@ -101,6 +101,7 @@ struct ss_agentd_t {
     ss_peer_state_t *was;       //  n: peer states before the liveness check
     bool *done;                 //  n: the neighbour said STOPPING (it finished)
     bool lingering;             //  finished, waiting for the neighbours to finish
+    bool coord_stopped;         //  the coordinator sent STOP: it has our reports
     int exit_code;
 };
 
@@ -760,6 +761,7 @@ s_on_coordinator_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
             at = INT64_MAX;
         if (self->stop_at < 0 || (int64_t) at < self->stop_at)
             self->stop_at = (int64_t) at;
+        self->coord_stopped = true;
         s_info (self, "STOP from the coordinator: stopping after round %lld",
                 (long long) self->stop_at);
         return;
@@ -1053,9 +1055,13 @@ ss_agentd_run (ss_agentd_t *self)
     //  The coordinator's link holds our last reports: after the end of the
     //  run up to lost_after_ms (at most S_COORD_LINGER_MS) for them to go
     //  out (at once when the link is up, the whole time when there is no
-    //  coordinator); after a signal no longer than the neighbours' links
+    //  coordinator); after a signal, or once the coordinator said STOP (it
+    //  sends it when its last row is written), no longer than the
+    //  neighbours' links
     int coord = self->fleet->lost_after_ms < S_COORD_LINGER_MS
               ? self->fleet->lost_after_ms: S_COORD_LINGER_MS;
-    ss_links_set_linger (self->links, 200, self->stopping || coord < 200? 200: coord);
+    if (self->stopping || self->coord_stopped || coord < 200)
+        coord = 200;
+    ss_links_set_linger (self->links, 200, coord);
     return self->exit_code;
 }

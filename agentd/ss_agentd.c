@@ -268,7 +268,11 @@ s_begin (ss_agentd_t *self)
         else
             self->counters [SS_CTR_SENT]++;
     }
-    if (k > 0 && k % (uint64_t) self->fleet->checkpoint_every == 0)
+    //  Staggered by id: 500 agents of one host writing (and fsyncing)
+    //  their checkpoints in the same round stalled their reactors for
+    //  seconds, and neighbours went lost (rounds 100 and 150 of 200)
+    uint64_t every = (uint64_t) self->fleet->checkpoint_every;
+    if (k > 0 && (k + (uint64_t) self->id) % every == 0)
         s_checkpoint (self);
 }
 

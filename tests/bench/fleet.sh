@@ -34,6 +34,8 @@
 #   N = 1000 runs only within a budget of 15 minutes (BUDGET_1000 seconds).
 #   Figures only: nothing is asserted. Run it on a quiet machine; the load
 #   before and after is printed. KEEP=1 keeps the run directories.
+#   SETS="faults/lost_after_ms=20000 ..." passes --set PATH=VALUE to sim and
+#   launch (fault keys are not part of the fleet id).
 set -u
 B=$(cd "${1:?usage: fleet.sh BUILD_DIR [N...]}" && pwd); shift
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +44,8 @@ SKEL=$B/tests/bench_skeleton
 CHECK=$SRC/tests/fleetcheck.py
 NS=("$@"); [ ${#NS[@]} -gt 0 ] || NS=(10 50 100 200 500 1000)
 ROUNDS=${ROUNDS:-200}
+SETARGS=()
+for kv in ${SETS:-}; do SETARGS+=(--set "$kv"); done
 SKEL_ROUNDS=${SKEL_ROUNDS:-300}
 BUDGET_1000=${BUDGET_1000:-900}
 BUDGET=${BUDGET:-1800}
@@ -58,7 +62,7 @@ trap cleanup EXIT
 load () { cut -d' ' -f1-3 /proc/loadavg; }
 echo "fleet.sh: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)," \
      "$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')"
-echo "command: tests/bench/fleet.sh $B ${NS[*]} (ROUNDS=$ROUNDS SKEL_ROUNDS=$SKEL_ROUNDS)"
+echo "command: tests/bench/fleet.sh $B ${NS[*]} (ROUNDS=$ROUNDS SKEL_ROUNDS=$SKEL_ROUNDS${SETS:+ SETS=\"$SETS\"})"
 echo "nofile: soft $(ulimit -Sn), hard $(ulimit -Hn); load before: $(load)"
 
 for n in "${NS[@]}"; do
@@ -93,12 +97,12 @@ ZPL
         || { echo "N=$n: keygen failed: $(tail -1 "$d/keygen.err")" > "$d/skip"; continue; }
     echo "N=$n: sim ..." >&2
     python3 "$CHECK" measure "$d/sim.json" "$d/sim/trace.jsonl" "$ROUNDS" "$budget" -- \
-        "$SS" sim "$d/fleet.zpl" --out "$d/sim" --quiet 2> "$d/sim.err" \
+        "$SS" sim "$d/fleet.zpl" --out "$d/sim" --quiet "${SETARGS[@]}" 2> "$d/sim.err" \
         || { echo "N=$n: sim failed: $(tail -1 "$d/sim.err")" > "$d/skip"; continue; }
     left=$((budget - (SECONDS - started)))
     echo "N=$n: launch (at most ${left} s) ..." >&2
     if ! python3 "$CHECK" measure "$d/launch.json" "$d/launch/trace.jsonl" "$ROUNDS" "$left" -- \
-            "$SS" launch "$d/fleet.zpl" --out "$d/launch" --quiet 2> "$d/launch.err"; then
+            "$SS" launch "$d/fleet.zpl" --out "$d/launch" --quiet "${SETARGS[@]}" 2> "$d/launch.err"; then
         echo "N=$n: launch did not complete within $budget s (load $(load)): $(tail -1 "$d/launch.err")" > "$d/skip"
         continue
     fi

@@ -26,6 +26,7 @@
 #define S_ROUNDS_PER_CALL 64        //  rounds run before yielding to the loop
 #define S_JUMP_REPORTS    8         //  skipped report rounds reported after a jump
 #define S_MAX_PEERS       1024
+#define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 
 static volatile sig_atomic_t s_stop_signal = 0;
 
@@ -98,6 +99,9 @@ struct ss_agentd_t {
     ss_mixture_t *target_now;   //  in force: count 0 and cells 0 = the fleet's
     uint64_t target_now_round;
     ss_peer_state_t *was;       //  n: peer states before the liveness check
+    bool *done;                 //  n: the neighbour said STOPPING (it finished)
+    bool lingering;             //  finished, waiting for the neighbours to finish
+    bool coord_stopped;         //  the coordinator sent STOP: it has our reports
     int exit_code;
 };
 
@@ -266,7 +270,11 @@ s_begin (ss_agentd_t *self)
         else
             self->counters [SS_CTR_SENT]++;
     }
-    if (k > 0 && k % (uint64_t) self->fleet->checkpoint_every == 0)
+    //  Staggered by id: 500 agents of one host writing (and fsyncing)
+    //  their checkpoints in the same round stalled their reactors for
+    //  seconds, and neighbours went lost (rounds 100 and 150 of 200)
+    uint64_t every = (uint64_t) self->fleet->checkpoint_every;
+    if (k > 0 && (k + (uint64_t) self->id) % every == 0)
         s_checkpoint (self);
 }
 
@@ -392,8 +400,36 @@ s_report_skipped (ss_agentd_t *self, uint64_t from, uint64_t r)
         s_report (self, m);
 }
 
+//  After the end of the run (rounds, STOP): stay, heartbeating STOPPING and
+//  answering repair requests, until every live neighbour has finished too.
+//  A neighbour still in its last rounds may wait on a slower one of its own
+//  for longer than lost_after_ms (a 500-process ring on a loaded host runs
+//  its regions many rounds apart): if we left at once, it would declare us
+//  lost and change its epoch in its last round. A signal ends the wait; a
+//  neighbour that goes silent is lost (its liveness rules), which ends it
+//  too. -1 when the wait is over (the run ends), 0 while it goes on.
+static int
+s_linger (ss_agentd_t *self)
+{
+    if (self->stopping || s_stop_signal)
+        return -1;
+    int waiting = 0;
+    for (int p = 0; p < self->n; p++)
+        waiting += !self->done [p] && ss_peers_peer (self->peers, p)->state != SS_PEER_LOST;
+    if (waiting == 0) {
+        if (self->lingering)
+            s_info (self, "every neighbour finished: exiting");
+        return -1;
+    }
+    if (!self->lingering)
+        s_info (self, "staying until %d neighbour%s finished", waiting,
+                waiting > 1? "s have": " has");
+    self->lingering = true;
+    return 0;
+}
+
 //  End of the run at the round we hold: final report, STOPPING heartbeats,
-//  checkpoint and state file
+//  checkpoint and state file; then s_linger
 static int
 s_finish (ss_agentd_t *self)
 {
@@ -439,7 +475,7 @@ s_finish (ss_agentd_t *self)
                                        (unsigned long long) c [r]);
     if (used)
         s_info (self, "drops: %s", line);
-    return -1;
+    return s_linger (self);
 }
 
 static int s_on_round_timer (zloop_t *loop, int timer_id, void *arg);
@@ -516,7 +552,7 @@ static int
 s_advance (ss_agentd_t *self)
 {
     if (self->finished)
-        return -1;
+        return s_linger (self);
     int64_t now = s_now ();
     if (!self->started) {
         s_start (self, now);
@@ -571,6 +607,8 @@ s_check_signal (ss_agentd_t *self)
     if (!s_stop_signal || self->stopping)
         return 0;
     self->stopping = true;
+    if (self->finished)
+        return -1;              //  lingering after the end: leave now
     if (!self->started)
         return s_finish (self);
     self->signal_round = (int64_t) ss_peers_round (self->peers);
@@ -681,6 +719,8 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
         int64_t resend;
         verdict = ss_peers_heartbeat (self->peers, now, p, hdr->round, hdr->epoch,
                                       hb->degree, hb->state, hb->want, &resend);
+        if (verdict == 0 && hb->state == SS_STATE_STOPPING)
+            self->done [p] = true;
         if (resend >= 0) {
             s_kept_t *kept = &self->kept [p * 2 + (resend & 1)];
             int C = ss_links_connections (self->links);
@@ -772,6 +812,7 @@ s_on_coordinator_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
             at = INT64_MAX;
         if (self->stop_at < 0 || (int64_t) at < self->stop_at)
             self->stop_at = (int64_t) at;
+        self->coord_stopped = true;
         s_info (self, "STOP from the coordinator: stopping after round %lld",
                 (long long) self->stop_at);
         return;
@@ -861,9 +902,9 @@ static int
 s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    (void) sock;
     ss_agentd_t *self = (ss_agentd_t *) arg;
-    ss_zap_handle (ss_links_zap (self->links));
+    for (int i = 0; i < S_DRAIN && (zsock_events (sock) & ZMQ_POLLIN); i++)
+        ss_zap_handle (ss_links_zap (self->links));
     return 0;
 }
 
@@ -883,6 +924,7 @@ ss_agentd_destroy (ss_agentd_t **self_p)
         free (self->kept [i].data);
     free (self->kept);
     free (self->was);
+    free (self->done);
     free (self->store);
     free (self->ids);
     free (self->degrees);
@@ -968,13 +1010,14 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
     self->frame = malloc (self->frame_cap);
     self->kept = calloc ((size_t) (2 * (n > 0? n: 1)), sizeof (s_kept_t));
     self->was = calloc ((size_t) (n > 0? n: 1), sizeof (ss_peer_state_t));
+    self->done = calloc ((size_t) (n > 0? n: 1), sizeof (bool));
     for (int i = 0; self->kept && i < 2 * n; i++)
         self->kept [i].data = malloc (self->estimate_cap);
     if (self->ids && self->degrees)
         self->peers = ss_peers_new (&config, K, id, n, self->ids, self->degrees);
     if (!self->work || !self->store || !self->msg || !self->estimate || !self->report
     ||  !self->pending || !self->target_now || !self->frame || !self->kept || !self->peers
-    ||  !self->was
+    ||  !self->was || !self->done
     ||  (n > 0 && !self->kept [2 * n - 1].data)) {
         fprintf (stderr, "agentd: out of memory\n");
         return s_fail (&self, rc, 1);
@@ -1074,6 +1117,16 @@ ss_agentd_run (ss_agentd_t *self)
     }
     if (!self->finished)
         s_finish (self);
-    ss_links_set_linger (self->links, 200);
+    //  The coordinator's link holds our last reports: after the end of the
+    //  run up to lost_after_ms (at most S_COORD_LINGER_MS) for them to go
+    //  out (at once when the link is up, the whole time when there is no
+    //  coordinator); after a signal, or once the coordinator said STOP (it
+    //  sends it when its last row is written), no longer than the
+    //  neighbours' links
+    int coord = self->fleet->lost_after_ms < S_COORD_LINGER_MS
+              ? self->fleet->lost_after_ms: S_COORD_LINGER_MS;
+    if (self->stopping || self->coord_stopped || coord < 200)
+        coord = 200;
+    ss_links_set_linger (self->links, 200, coord);
     return self->exit_code;
 }

@@ -82,7 +82,8 @@ int ss_links_send_coordinator (ss_links_t *self, const void *data, size_t size);
 //  there, -1 when a message of another shape was read and dropped
 int ss_links_recv (ss_links_t *self, zsock_t *sock, zmq_msg_t *body, const char **name);
 
-//  Linger on every socket (ms), before destroying them at exit
-void ss_links_set_linger (ss_links_t *self, int msecs);
+//  Linger (ms) on the neighbours' links and on the coordinator's, before
+//  destroying them at exit
+void ss_links_set_linger (ss_links_t *self, int msecs, int coord_msecs);
 
 #endif

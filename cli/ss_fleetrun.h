@@ -1,7 +1,8 @@
 /*  ss_fleetrun: one supervised run of a fleet on this machine, the core of
     `swarmshape launch` and of each run of `swarmshape experiment`.
 
-    Starts the coordinator (--fresh; its restarts resume the trace) and
+    Starts the coordinator (--fresh; its restarts resume the trace; at nice
+    -10 when allowed, else the agents at nice +10: it serves them all) and
     one agentd per agent of this host under an ss_supervisor, follows the
     coordinator's growing trace.jsonl (the last complete round, J,
     disagreement, live agents), draws the progress line (ss_progress),

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ typedef struct {
     char *name;
     char **argv, **restart_argv;
     char *log_path, *netns;
+    int nice;                   //  added to its nice value before exec
     ss_restart_t restart;
     ss_child_state_t state;
     pid_t pid;
@@ -259,11 +261,41 @@ ss_supervisor_set_restart_argv (ss_supervisor_t *self, int c, const char *const 
     return self->children [c].restart_argv? 0: -1;
 }
 
+int
+ss_supervisor_set_nice (ss_supervisor_t *self, int c, int increment)
+{
+    if (c < 0 || c >= self->n)
+        return -1;
+    self->children [c].nice = increment;
+    return 0;
+}
+
+bool
+ss_supervisor_can_raise_priority (void)
+{
+    errno = 0;
+    int now = getpriority (PRIO_PROCESS, 0);
+    if (now == -1 && errno)
+        return false;
+    if (now <= -20 || setpriority (PRIO_PROCESS, 0, now - 1))
+        return false;
+    setpriority (PRIO_PROCESS, 0, now);
+    return true;
+}
+
 //  In the child: never returns
 static void
 s_exec_child (s_child_t *child, char **argv, bool again)
 {
     setpgid (0, 0);
+    if (child->nice) {
+        //  Before exec, so every thread of the program inherits it; a
+        //  refusal (no privilege to raise it) leaves it as it is
+        errno = 0;
+        int now = getpriority (PRIO_PROCESS, 0);
+        if (now != -1 || errno == 0)
+            setpriority (PRIO_PROCESS, 0, now + child->nice);
+    }
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     signal (SIGINT, SIG_DFL);
     signal (SIGTERM, SIG_DFL);

@@ -75,6 +75,12 @@ ss_supervisor_t *ss_supervisor_new (void);
 //  Stops every child still running (ss_supervisor_stop_all, 3 s) and frees
 void ss_supervisor_destroy (ss_supervisor_t **self_p);
 
+//  Add increment to child c's nice value at each start (before exec: every
+//  thread inherits it; a refused increase of priority is ignored). 0 or -1.
+int ss_supervisor_set_nice (ss_supervisor_t *self, int c, int increment);
+//  May this process raise a child's priority (a negative increment)?
+bool ss_supervisor_can_raise_priority (void);
+
 //  A child (not started). argv is copied; log_path NULL: inherit stdout and
 //  stderr; netns NULL: this namespace. Its index, or -1.
 int ss_supervisor_add (ss_supervisor_t *self, const char *name,

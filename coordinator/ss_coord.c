@@ -951,8 +951,11 @@ static int
 s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
-    (void) sock;
-    ss_zap_handle (((ss_coord_t *) arg)->zap);
+    //  Every pending request, not one per turn of the loop: at 500 agents a
+    //  turn also drains the ROUTER, and a handshake waiting behind the
+    //  others' heartbeats timed out (agents never heard in 120 s)
+    for (int i = 0; i < S_DRAIN && (zsock_events (sock) & ZMQ_POLLIN); i++)
+        ss_zap_handle (((ss_coord_t *) arg)->zap);
     return 0;
 }
 

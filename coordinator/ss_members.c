@@ -29,8 +29,8 @@ ss_members_new (int n, int d, const double *x0, int lost_after_ms, int start_tim
     }
     memcpy (self->pos, x0, (size_t) n * d * sizeof (double));
     for (int i = 0; i < n; i++)
-        self->members [i] = (ss_member_t) { .heard = -1, .hi = -1, .pos_round = -1,
-                                            .target_resent = -1 };
+        self->members [i] = (ss_member_t) { .heard = -1, .hi = -1, .shown = -1,
+                                            .pos_round = -1, .target_resent = -1 };
     self->lost_after = (int64_t) lost_after_ms * 1000;
     self->start_timeout = (int64_t) start_timeout_ms * 1000;
     self->start = now;
@@ -76,7 +76,8 @@ ss_members_heard (ss_members_t *self, int i, int64_t now, int64_t round, uint64_
     m->lost = false;
     m->heard = now;
     m->epoch = epoch;
-    (void) round;
+    if (round > m->shown)
+        m->shown = round;
     return back;
 }
 
@@ -87,6 +88,8 @@ ss_members_report (ss_members_t *self, int i, int64_t round, const double *x,
     ss_member_t *m = &self->members [i];
     if (round > m->hi)
         m->hi = round;
+    if (round > m->shown)
+        m->shown = round;
     if (round > m->pos_round) {
         m->pos_round = round;
         memcpy (self->pos + (size_t) i * self->d, x, (size_t) self->d * sizeof (double));
@@ -153,4 +156,11 @@ ss_members_expected (const ss_members_t *self, int i, int64_t k)
 {
     const ss_member_t *m = &self->members [i];
     return !m->lost && m->hi < k;
+}
+
+bool
+ss_members_behind (const ss_members_t *self, int i, int64_t k)
+{
+    const ss_member_t *m = &self->members [i];
+    return !m->lost && m->hi < k && m->shown < k;
 }

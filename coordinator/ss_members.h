@@ -19,6 +19,8 @@ typedef struct {
     int64_t heard;              //  last sign of life (us), -1 never
     bool lost;
     int64_t hi;                 //  highest round reported, -1 none
+    int64_t shown;              //  highest round it said it is at (heartbeat
+                                //  or report), -1 none
     uint64_t epoch;             //  its epoch, last said
     int64_t pos_round;          //  round of pos, -1: still x0
     uint32_t state;             //  its heartbeat state (ss_state_t)
@@ -58,5 +60,8 @@ int ss_members_lost_ids (const ss_members_t *self, int *ids);
 //  Is agent i still expected to report round k: not lost, and no report
 //  of k or later yet (each agent sends in order on one connection)
 bool ss_members_expected (const ss_members_t *self, int i, int64_t k);
+//  Is agent i expected and not at round k yet: it lives and has not
+//  shown round k (slow, not lost: its report of k is still to come)
+bool ss_members_behind (const ss_members_t *self, int i, int64_t k);
 
 #endif

@@ -190,6 +190,9 @@ ss_rows_due (ss_rows_t *self, const ss_members_t *members, int64_t now, bool str
     *complete = s_complete (self, row, members, strict);
     if (*complete || row->forced)
         return row;
+    for (int i = 0; i < self->n; i++)
+        if (!row->have [i] && ss_members_behind (members, i, row->round))
+            return NULL;        //  it comes: its report, or its loss, wakes us
     int64_t at = row->first + ss_rows_deadline (self);
     if (now >= at)
         return row;

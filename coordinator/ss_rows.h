@@ -4,15 +4,19 @@
     Reports of one round are gathered in a row (slot). Rows are written in
     increasing round order, each at most once. The oldest open row k is due
     when no agent is still expected to report it (ss_members_expected: not
-    lost, and no report of k or later yet), or when its deadline passes:
-    the deadline adapts to the fleet's pace, max (2 lost_after, 8 x the
-    median time between the first reports of successive rows), so that an
-    overloaded host (everyone slow) or a fleet waiting for a dead agent
-    until it is declared lost (lost_after) never hits it, while an agent
-    that lives but never reports holds a row for a bounded time. A report of a round
-    whose row is written is late (counted). At most `slots` rows are open:
-    a report of a newer round then forces the oldest out (written with what
-    it has, counted).
+    lost, and no report of k or later yet), or when its deadline passes.
+    No deadline runs while an expected agent lives and has not shown round
+    k yet (ss_members_behind): slow is not lost (a 500-agent ring on a
+    loaded host runs its regions many rounds apart, its last agents start
+    seconds after the first ones began their rounds). The deadline is for
+    an agent past k whose report of k is missing; it adapts to the fleet's
+    pace, max (2 lost_after, 8 x the median time between the first reports
+    of successive rows), so that an overloaded host (everyone slow) or a
+    fleet waiting for a dead agent until it is declared lost (lost_after)
+    never hits it, while an agent whose report was lost holds a row for a
+    bounded time. A report of a round whose row is written is late
+    (counted). At most `slots` rows are open: a report of a newer round
+    then forces the oldest out (written with what it has, counted).
 */
 #ifndef SS_ROWS_H
 #define SS_ROWS_H

@@ -1,7 +1,9 @@
 /*  rows: when the coordinator's trace rows are due, with time passed in:
     complete when no live agent still owes the round (or, for the first row
-    of a restarted trace, when every live agent reported it), the deadline
-    that adapts to the fleet's pace (never shorter than 2 lost_after),
+    of a restarted trace, when every live agent reported it), no deadline
+    while a live agent is not at the round yet (slow is not lost), the
+    deadline that adapts to the fleet's pace (never shorter than 2
+    lost_after) for an agent past the round whose report is missing,
     late and duplicate reports, full slots forcing the oldest out, rows in
     round order. */
 
@@ -39,7 +41,16 @@ test_complete (void **state)
     assert_int_equal (s_add (rows, members, 0, 10, 10 * MS), SS_ROWS_ADDED);
     assert_int_equal (s_add (rows, members, 0, 10, 10 * MS), SS_ROWS_DUPLICATE);
     assert_int_equal (s_add (rows, members, 1, 10, 11 * MS), SS_ROWS_ADDED);
-    //  Agent 2 owes round 10: the row waits, its deadline is 2 lost_after
+    //  Agent 2 owes round 10 and has not shown it: it is waited for, with
+    //  no deadline, however long (slow is not lost)
+    assert_null (ss_rows_due (rows, members, 12 * MS, false, &wake, &complete));
+    assert_int_equal (wake, INT64_MAX);
+    ss_members_heard (members, 2, 500 * MS, 9, 0);
+    assert_null (ss_rows_due (rows, members, 5000 * MS, false, &wake, &complete));
+    assert_int_equal (wake, INT64_MAX);
+    //  It says it is at round 10 (a heartbeat) and its report has not come:
+    //  the row waits 2 lost_after from its first report
+    ss_members_heard (members, 2, 12 * MS, 10, 0);
     assert_null (ss_rows_due (rows, members, 12 * MS, false, &wake, &complete));
     assert_int_equal (wake, 10 * MS + 2000 * MS);
     //  Agent 2 reports round 20 first (its 10 went to a dead coordinator):
@@ -83,11 +94,31 @@ test_deadline_adapts (void **state)
     }
     assert_int_equal (ss_rows_pace (rows), 500 * MS);
     assert_int_equal (ss_rows_deadline (rows), 4000 * MS);      //  8 x 500 ms
-    //  Agent 2 silent but not lost: the row waits exactly the deadline
+    //  Agent 2 alive at round 60: the row of 70 waits for it past the
+    //  deadline, until it reports or is lost
     s_add (rows, members, 0, 70, t);
     s_add (rows, members, 1, 70, t);
-    assert_null (ss_rows_due (rows, members, t + 4000 * MS - 1, false, &wake, &complete));
+    ss_members_heard (members, 2, t, 60, 0);
+    assert_null (ss_rows_due (rows, members, t + 4000 * MS, false, &wake, &complete));
+    assert_int_equal (wake, INT64_MAX);
+    ss_members_heard (members, 0, t + 3500 * MS, 70, 0);
+    ss_members_heard (members, 1, t + 3500 * MS, 70, 0);
+    int lost [N];
+    assert_int_equal (ss_members_check (members, t + 4000 * MS, lost, N), 1);
     ss_row_t *row = ss_rows_due (rows, members, t + 4000 * MS, false, &wake, &complete);
+    assert_non_null (row);
+    assert_true (complete);
+    assert_int_equal (row->count, 2);
+    ss_rows_done (rows, row, true);
+    //  Agent 2 back past round 80 without its report of 80: the row waits
+    //  exactly the deadline
+    t += 5000 * MS;
+    ss_members_heard (members, 2, t, 80, 0);
+    s_add (rows, members, 0, 80, t);
+    s_add (rows, members, 1, 80, t);
+    assert_null (ss_rows_due (rows, members, t + 4000 * MS - 1, false, &wake, &complete));
+    assert_int_equal (wake, t + 4000 * MS);
+    row = ss_rows_due (rows, members, t + 4000 * MS, false, &wake, &complete);
     assert_non_null (row);
     assert_false (complete);
     ss_rows_destroy (&rows);

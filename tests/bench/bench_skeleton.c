@@ -1,0 +1,311 @@
+/*  bench_skeleton: the messaging floor of a fleet. N processes in the
+    fleet's topology (a ring of degree 4) doing only what the fleet's
+    messaging must do: each process has a CURVE server ROUTER and one CURVE
+    client DEALER per neighbour, and in every round sends one message of
+    the estimate's size to each neighbour, then waits until it has every
+    neighbour's message of that round (lockstep, as the fleet's rounds).
+    No arithmetic, no heartbeats, no reports, no ZAP handler (the CURVE
+    handshake and encryption are on; who may connect is not checked, which
+    costs nothing after the handshake).
+
+    Usage: bench_skeleton N ROUNDS tcp|ipc SIZE [BASE_PORT] [TIMEOUT_S]
+      SIZE: bytes per message, or kK: the size of an ESTIMATE frame of K
+            features (ss_estimate_encode_into of a typical one: every theta
+            a double, every running sum a full 64-bit integer)
+      tcp: process i binds tcp://127.0.0.1:BASE_PORT+i [BASE_PORT 7100]
+      ipc: process i binds ipc://@ss-skeleton-PID-i (abstract namespace)
+    Prints one line of key=value figures, measured over the rounds after
+    the first 10 (connections up, handshakes done):
+      rounds_per_second  rounds / wall seconds
+      cpu_us             CPU (user + system, every thread: RUSAGE_SELF in
+                         each process) per process-round, in microseconds
+      threads            threads per process (/proc/self/status)
+    Exit 0, or 1 with a line on stderr (a process failed, or TIMEOUT_S
+    [600] passed: every process is killed). Asserts nothing else.
+*/
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+#include "ss_proto.h"
+
+#define SKEL_DEGREE     4
+#define SKEL_WARMUP     10
+#define SKEL_MAX_SIZE   65536
+
+typedef struct {
+    int id, ok;
+    double t_warm, t_end;           //  CLOCK_MONOTONIC (one clock for all)
+    double cpu_warm, cpu_end;       //  RUSAGE_SELF user + system, s
+    int threads;
+    char why [256];
+} s_result_t;
+
+typedef struct {
+    char public [41], secret [41];
+} s_key_t;
+
+static double
+s_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double
+s_cpu (void)
+{
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6
+         + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+static int
+s_threads (void)
+{
+    FILE *file = fopen ("/proc/self/status", "r");
+    char line [256];
+    int threads = -1;
+    while (file && fgets (line, sizeof line, file))
+        if (sscanf (line, "Threads: %d", &threads) == 1)
+            break;
+    if (file)
+        fclose (file);
+    return threads;
+}
+
+static void
+s_endpoint (char *out, size_t size, const char *transport, int base_port,
+            int parent, int id)
+{
+    if (!strcmp (transport, "tcp"))
+        snprintf (out, size, "tcp://127.0.0.1:%d", base_port + id);
+    else
+        snprintf (out, size, "ipc://@ss-skeleton-%d-%d", parent, id);
+}
+
+//  The neighbours of i on a ring of degree 4: i-2, i-1, i+1, i+2 (mod n)
+static int
+s_neighbour (int i, int j, int n)
+{
+    static const int offsets [SKEL_DEGREE] = { -2, -1, 1, 2 };
+    return ((i + offsets [j]) % n + n) % n;
+}
+
+//  One process of the skeleton; fills result
+static void
+s_agent (int id, int n, int rounds, const char *transport, int size,
+         int base_port, int parent, const s_key_t *keys, s_result_t *result)
+{
+    result->id = id;
+    void *ctx = zmq_ctx_new ();
+    void *router = zmq_socket (ctx, ZMQ_ROUTER);
+    void *dealers [SKEL_DEGREE] = { NULL };
+    int one = 1, linger = 2000;
+    char endpoint [128];
+    zmq_setsockopt (router, ZMQ_CURVE_SERVER, &one, sizeof one);
+    zmq_setsockopt (router, ZMQ_CURVE_SECRETKEY, keys [id].secret, 40);
+    zmq_setsockopt (router, ZMQ_LINGER, &linger, sizeof linger);
+    s_endpoint (endpoint, sizeof endpoint, transport, base_port, parent, id);
+    if (zmq_bind (router, endpoint)) {
+        snprintf (result->why, sizeof result->why, "bind %s: %s", endpoint,
+                  zmq_strerror (errno));
+        goto done;
+    }
+    for (int j = 0; j < SKEL_DEGREE; j++) {
+        int peer = s_neighbour (id, j, n);
+        dealers [j] = zmq_socket (ctx, ZMQ_DEALER);
+        zmq_setsockopt (dealers [j], ZMQ_CURVE_SERVERKEY, keys [peer].public, 40);
+        zmq_setsockopt (dealers [j], ZMQ_CURVE_PUBLICKEY, keys [id].public, 40);
+        zmq_setsockopt (dealers [j], ZMQ_CURVE_SECRETKEY, keys [id].secret, 40);
+        zmq_setsockopt (dealers [j], ZMQ_LINGER, &linger, sizeof linger);
+        s_endpoint (endpoint, sizeof endpoint, transport, base_port, parent, peer);
+        if (zmq_connect (dealers [j], endpoint)) {
+            snprintf (result->why, sizeof result->why, "connect %s: %s", endpoint,
+                      zmq_strerror (errno));
+            goto done;
+        }
+    }
+    //  A neighbour is at most one round ahead (it needs our round k to
+    //  finish its round k): counts of rounds k and k+1 by parity
+    static uint8_t out [SKEL_MAX_SIZE], in [SKEL_MAX_SIZE];
+    memset (out, 0xa5, (size_t) size);
+    int have [2] = { 0, 0 };
+    for (int64_t k = 0; k < rounds; k++) {
+        memcpy (out, &k, sizeof k);
+        for (int j = 0; j < SKEL_DEGREE; j++)
+            if (zmq_send (dealers [j], out, (size_t) size, 0) != size) {
+                snprintf (result->why, sizeof result->why, "send: %s", zmq_strerror (errno));
+                goto done;
+            }
+        while (have [k & 1] < SKEL_DEGREE) {
+            char routing [256];
+            if (zmq_recv (router, routing, sizeof routing, 0) < 0
+            ||  zmq_recv (router, in, sizeof in, 0) < (int) sizeof (int64_t)) {
+                snprintf (result->why, sizeof result->why, "recv: %s", zmq_strerror (errno));
+                goto done;
+            }
+            int64_t round;
+            memcpy (&round, in, sizeof round);
+            if (round != k && round != k + 1) {
+                snprintf (result->why, sizeof result->why, "round %lld in round %lld",
+                          (long long) round, (long long) k);
+                goto done;
+            }
+            have [round & 1]++;
+        }
+        have [k & 1] = 0;
+        if (k + 1 == SKEL_WARMUP) {
+            result->t_warm = s_now ();
+            result->cpu_warm = s_cpu ();
+        }
+    }
+    result->t_end = s_now ();
+    result->cpu_end = s_cpu ();
+    result->threads = s_threads ();
+    result->ok = 1;
+done:
+    for (int j = 0; j < SKEL_DEGREE; j++)
+        if (dealers [j])
+            zmq_close (dealers [j]);
+    zmq_close (router);
+    zmq_ctx_term (ctx);
+}
+
+//  Bytes of a typical ESTIMATE of k features
+static int
+s_estimate_size (int k)
+{
+    if (k < 1 || k > SS_MAX_K)
+        return -1;
+    static ss_estimate_t msg;
+    msg.hdr.fleet = UINT64_MAX / 3;
+    msg.hdr.epoch = 1;
+    msg.hdr.round = 1000;
+    msg.hdr.sender = 499;
+    msg.degree = SKEL_DEGREE;
+    msg.k = (uint32_t) k;
+    for (int i = 0; i < k; i++) {
+        msg.theta [i] = 0.1 + i;
+        msg.mass [i] = UINT64_MAX - (uint64_t) i * 12345;
+    }
+    static uint8_t buf [SKEL_MAX_SIZE];
+    size_t size;
+    return ss_estimate_encode_into (&msg, buf, sizeof buf, &size)? -1: (int) size;
+}
+
+static int
+s_compare (const void *a, const void *b)
+{
+    int x = *(const int *) a, y = *(const int *) b;
+    return (x > y) - (x < y);
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 5) {
+        fprintf (stderr, "usage: bench_skeleton N ROUNDS tcp|ipc SIZE [BASE_PORT] [TIMEOUT_S]\n");
+        return 2;
+    }
+    int n = atoi (argv [1]), rounds = atoi (argv [2]);
+    int size = argv [4][0] == 'k'? s_estimate_size (atoi (argv [4] + 1)): atoi (argv [4]);
+    const char *transport = argv [3];
+    int base_port = argc > 5? atoi (argv [5]): 7100;
+    int timeout = argc > 6? atoi (argv [6]): 600;
+    if (n < SKEL_DEGREE + 1 || rounds <= SKEL_WARMUP || size < 8 || size > SKEL_MAX_SIZE
+    ||  (strcmp (transport, "tcp") && strcmp (transport, "ipc"))
+    ||  base_port < 1 || base_port + n > 65535 || timeout < 1) {
+        fprintf (stderr, "bench_skeleton: need N >= 5, ROUNDS > %d, tcp|ipc, "
+                         "8 <= SIZE <= %d, ports within 1..65535\n", SKEL_WARMUP, SKEL_MAX_SIZE);
+        return 2;
+    }
+    s_key_t *keys = calloc ((size_t) n, sizeof (s_key_t));
+    pid_t *pids = calloc ((size_t) n, sizeof (pid_t));
+    s_result_t *results = calloc ((size_t) n, sizeof (s_result_t));
+    int *threads = calloc ((size_t) n, sizeof (int));
+    for (int i = 0; i < n; i++)
+        if (zmq_curve_keypair (keys [i].public, keys [i].secret)) {
+            fprintf (stderr, "bench_skeleton: libzmq has no CURVE\n");
+            return 1;
+        }
+    int pipefd [2];
+    if (pipe (pipefd)) {
+        perror ("bench_skeleton: pipe");
+        return 1;
+    }
+    int parent = (int) getpid ();
+    for (int i = 0; i < n; i++) {
+        pids [i] = fork ();
+        if (pids [i] < 0) {
+            perror ("bench_skeleton: fork");
+            for (int j = 0; j < i; j++)
+                kill (pids [j], SIGKILL);
+            return 1;
+        }
+        if (pids [i] == 0) {
+            close (pipefd [0]);
+            alarm ((unsigned) timeout);
+            s_result_t result = { 0 };
+            s_agent (i, n, rounds, transport, size, base_port, parent, keys, &result);
+            //  One write < PIPE_BUF: atomic
+            ssize_t written = write (pipefd [1], &result, sizeof result);
+            _exit (result.ok && written == (ssize_t) sizeof result? 0: 1);
+        }
+    }
+    close (pipefd [1]);
+    double start = s_now ();
+    int got = 0, failed = 0;
+    while (got < n) {
+        s_result_t result;
+        ssize_t r = read (pipefd [0], &result, sizeof result);
+        if (r != (ssize_t) sizeof result)
+            break;          //  every writer gone
+        if (result.id >= 0 && result.id < n)
+            results [result.id] = result;
+        got++;
+        if (!result.ok && failed++ == 0)
+            fprintf (stderr, "bench_skeleton: process %d: %s\n", result.id, result.why);
+    }
+    for (int i = 0; i < n; i++) {
+        int status;
+        if (waitpid (pids [i], &status, 0) == pids [i]
+        &&  !(WIFEXITED (status) && WEXITSTATUS (status) == 0) && failed++ == 0)
+            fprintf (stderr, "bench_skeleton: process %d: %s\n", i,
+                     WIFSIGNALED (status)? "killed (timeout?)": "failed");
+    }
+    if (failed || got < n) {
+        fprintf (stderr, "bench_skeleton: %d of %d processes failed\n", failed ? failed: n - got, n);
+        return 1;
+    }
+    double warm = results [0].t_warm, end = results [0].t_end, cpu = 0;
+    for (int i = 0; i < n; i++) {
+        if (results [i].t_warm < warm)
+            warm = results [i].t_warm;
+        if (results [i].t_end > end)
+            end = results [i].t_end;
+        cpu += results [i].cpu_end - results [i].cpu_warm;
+        threads [i] = results [i].threads;
+    }
+    qsort (threads, (size_t) n, sizeof (int), s_compare);
+    int measured = rounds - SKEL_WARMUP;
+    printf ("skeleton agents=%d transport=%s size=%d rounds=%d rounds_per_second=%.1f "
+            "cpu_us=%.1f threads=%d wall_s=%.2f\n",
+            n, transport, size, measured, measured / (end - warm),
+            1e6 * cpu / ((double) n * measured), threads [n / 2], s_now () - start);
+    free (threads);
+    free (results);
+    free (pids);
+    free (keys);
+    return 0;
+}

@@ -409,10 +409,10 @@ ss_links_recv (ss_links_t *self, zsock_t *sock, zmq_msg_t *body, const char **na
 }
 
 void
-ss_links_set_linger (ss_links_t *self, int msecs)
+ss_links_set_linger (ss_links_t *self, int msecs, int coord_msecs)
 {
     for (int p = 0; p < self->config.n; p++)
         for (int c = 0; c < self->connections; c++)
             zsock_set_linger (self->links [p].dealers [c], msecs);
-    zsock_set_linger (self->coord, msecs);
+    zsock_set_linger (self->coord, coord_msecs);
 }

@@ -27,6 +27,7 @@
 #define S_JUMP_REPORTS    8         //  skipped report rounds reported after a jump
 #define S_MAX_PEERS       1024
 #define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
+#define S_COPY_ROUNDS     100       //  links/copies auto: rounds of two copies after a resend
 
 static volatile sig_atomic_t s_stop_signal = 0;
 
@@ -100,6 +101,7 @@ struct ss_agentd_t {
     uint64_t target_now_round;
     ss_peer_state_t *was;       //  n: peer states before the liveness check
     bool *done;                 //  n: the neighbour said STOPPING (it finished)
+    uint64_t *copies_until;     //  n: two copies of our estimates until this round
     bool lingering;             //  finished, waiting for the neighbours to finish
     bool coord_stopped;         //  the coordinator sent STOP: it has our reports
     int exit_code;
@@ -237,8 +239,23 @@ s_checkpoint (ss_agentd_t *self)
         self->counters [SS_CTR_CHECKPOINTS]++;
 }
 
+//  How many connections our estimate of round k goes out on to neighbour p:
+//  links/copies, or (auto) one, and two for S_COPY_ROUNDS after p asked us
+//  for a resend. Under loss a segment stalls its connection for a
+//  retransmission timeout; a second copy on the next connection nearly
+//  always gets through meanwhile (the receiver keeps the first of the two)
+static int
+s_copies (ss_agentd_t *self, int p, uint64_t k)
+{
+    int C = ss_links_connections (self->links);
+    int copies = self->fleet->copies > 0? self->fleet->copies
+               : self->copies_until [p] > k? 2: 1;
+    return copies < C? copies: C;
+}
+
 //  Begin round k: masses into the running sums, our estimate to every live
-//  neighbour on connection k mod C (kept for a resend)
+//  neighbour on connection k mod C, and copies on the next ones (kept for a
+//  resend)
 static void
 s_begin (ss_agentd_t *self)
 {
@@ -264,11 +281,13 @@ s_begin (ss_agentd_t *self)
         }
         kept->have = true;
         kept->round = k;
-        if (ss_links_send (self->links, p, (int) (k % (uint64_t) C), kept->data,
-                           kept->size) < 0)
+        int extra = 0;
+        if (ss_links_send (self->links, p, (int) (k % (uint64_t) C), kept->data, kept->size,
+                           s_copies (self, p, k), &extra) < 0)
             self->counters [SS_CTR_DROP_OVERFLOW]++;
         else
             self->counters [SS_CTR_SENT]++;
+        self->counters [SS_CTR_COPIES] += (uint64_t) extra;
     }
     //  Staggered by id: 500 agents of one host writing (and fsyncing)
     //  their checkpoints in the same round stalled their reactors for
@@ -724,9 +743,10 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
         if (resend >= 0) {
             s_kept_t *kept = &self->kept [p * 2 + (resend & 1)];
             int C = ss_links_connections (self->links);
+            self->copies_until [p] = ss_peers_round (self->peers) + S_COPY_ROUNDS;
             if (kept->have && kept->round == (uint64_t) resend
             &&  ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C),
-                               kept->data, kept->size) >= 0)
+                               kept->data, kept->size, 1, NULL) >= 0)
                 self->counters [SS_CTR_RESENDS]++;
         }
     }
@@ -925,6 +945,7 @@ ss_agentd_destroy (ss_agentd_t **self_p)
     free (self->kept);
     free (self->was);
     free (self->done);
+    free (self->copies_until);
     free (self->store);
     free (self->ids);
     free (self->degrees);
@@ -1011,13 +1032,14 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
     self->kept = calloc ((size_t) (2 * (n > 0? n: 1)), sizeof (s_kept_t));
     self->was = calloc ((size_t) (n > 0? n: 1), sizeof (ss_peer_state_t));
     self->done = calloc ((size_t) (n > 0? n: 1), sizeof (bool));
+    self->copies_until = calloc ((size_t) (n > 0? n: 1), sizeof (uint64_t));
     for (int i = 0; self->kept && i < 2 * n; i++)
         self->kept [i].data = malloc (self->estimate_cap);
     if (self->ids && self->degrees)
         self->peers = ss_peers_new (&config, K, id, n, self->ids, self->degrees);
     if (!self->work || !self->store || !self->msg || !self->estimate || !self->report
     ||  !self->pending || !self->target_now || !self->frame || !self->kept || !self->peers
-    ||  !self->was || !self->done
+    ||  !self->was || !self->done || !self->copies_until
     ||  (n > 0 && !self->kept [2 * n - 1].data)) {
         fprintf (stderr, "agentd: out of memory\n");
         return s_fail (&self, rc, 1);

@@ -16,6 +16,7 @@
                                 //  stalled behind a lost segment fills them at
                                 //  once and the next connection is used
 #define S_DEALER_MAXMSG  256    //  nothing legitimate comes back on a DEALER
+#define S_MAX_CONNECTIONS 8     //  per link (links/connections)
 #define S_RECONNECT_MS   100
 #define S_RECONNECT_MAX  2000
 #define S_BACKLOG        1024   //  pending connections (libzmq's default, 100,
@@ -26,7 +27,8 @@
 typedef struct {
     int id;
     bool ipc;
-    zsock_t *dealers [8];
+    zsock_t *dealers [S_MAX_CONNECTIONS];
+    int watch [S_MAX_CONNECTIONS];  //  each one's index in the tcptune, or -1
 } s_link_t;
 
 struct ss_links_t {
@@ -257,8 +259,9 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
             zsock_set_reconnect_ivl (dealer, S_RECONNECT_MS);
             zsock_set_reconnect_ivl_max (dealer, S_RECONNECT_MAX);
             s_keepalive (dealer, fleet);
-            if (!self->links [p].ipc)
-                ss_tcptune_watch (self->tune, dealer);
+            self->links [p].watch [c] = -1;
+            if (!self->links [p].ipc && ss_tcptune_watch (self->tune, dealer))
+                self->links [p].watch [c] = ss_tcptune_size (self->tune) - 1;
             if (!config->insecure)
                 ss_keys_apply_client (dealer, self->cert, zcert_public_txt (peer_certs [p]));
             if (zsock_connect (dealer, "%s", endpoint)) {
@@ -353,15 +356,30 @@ ss_links_transport (ss_links_t *self, int p)
 }
 
 int
-ss_links_send (ss_links_t *self, int p, int c, const void *data, size_t size)
+ss_links_send (ss_links_t *self, int p, int c, const void *data, size_t size,
+               int copies, int *extra)
 {
-    for (int tries = 0; tries < self->connections; tries++) {
-        int use = (c + tries) % self->connections;
-        if (zmq_send (zsock_resolve (self->links [p].dealers [use]), data, size,
-                      ZMQ_DONTWAIT) >= 0)
-            return use;
-    }
-    return -1;
+    int C = self->connections, first = -1, sent = 0;
+    bool stalled [S_MAX_CONNECTIONS];
+    c = c < 0? 0: c % C;
+    for (int i = 0; i < C; i++)
+        stalled [i] = ss_tcptune_stalled (self->tune, self->links [p].watch [i]);
+    //  Pass 0: connections not stalled; pass 1: the stalled ones
+    for (int pass = 0; pass < 2 && sent < copies; pass++)
+        for (int tries = 0; tries < C && sent < copies; tries++) {
+            int use = (c + tries) % C;
+            if (stalled [use] != (pass == 1))
+                continue;
+            if (zmq_send (zsock_resolve (self->links [p].dealers [use]), data, size,
+                          ZMQ_DONTWAIT) < 0)
+                continue;
+            if (first < 0)
+                first = use;
+            sent++;
+        }
+    if (extra)
+        *extra = sent > 0? sent - 1: 0;
+    return first;
 }
 
 int

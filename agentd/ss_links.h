@@ -70,9 +70,14 @@ const char *ss_links_endpoints (ss_links_t *self);
 //  Transport used to reach neighbour p: "tcp" or "ipc"
 const char *ss_links_transport (ss_links_t *self, int p);
 
-//  Send a frame to neighbour p on connection c, or on the next ones when
-//  c cannot take it now (full, not connected). The connection used, or -1.
-int ss_links_send (ss_links_t *self, int p, int c, const void *data, size_t size);
+//  Send a frame to neighbour p on `copies` connections (at least one), from
+//  connection c on: first those not stalled (TCP retransmitting, see
+//  ss_tcptune: fresh data does not queue behind a lost segment), then the
+//  others; a connection that cannot take it now (full, not connected) is
+//  passed over. The first connection used, or -1; *extra: further copies
+//  sent (may be NULL)
+int ss_links_send (ss_links_t *self, int p, int c, const void *data, size_t size,
+                   int copies, int *extra);
 //  Send a frame to the coordinator; 0, or -1 (no link: never waits)
 int ss_links_send_coordinator (ss_links_t *self, const void *data, size_t size);
 

@@ -16,11 +16,12 @@
 #   define TCP_DELACK_MAX_US 46
 #endif
 
-#define S_MAX_WATCHED 64
+#define S_MAX_WATCHED 1024
 
 struct ss_tcptune_t {
     ss_tcpopt_t opt;
     zsock_t *monitors [S_MAX_WATCHED];
+    int fds [S_MAX_WATCHED];    //  its last connection's descriptor, or -1
     int n;
     uint64_t tuned, refused;
     int said;                   //  refusal bits already logged
@@ -85,7 +86,8 @@ ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock)
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://ss-tcptune-%p", (void *) sock);
     if (zmq_socket_monitor (zsock_resolve (sock), endpoint,
-                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED))
+                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED
+                          | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED))
         return NULL;
     zsock_t *monitor = zsock_new (ZMQ_PAIR);
     if (!monitor)
@@ -96,6 +98,7 @@ ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock)
         zsock_destroy (&monitor);
         return NULL;
     }
+    self->fds [self->n] = -1;
     self->monitors [self->n++] = monitor;
     return monitor;
 }
@@ -103,7 +106,9 @@ ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock)
 int
 ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
 {
-    int tuned = 0;
+    int tuned = 0, i = 0;
+    while (i < self->n && self->monitors [i] != monitor)
+        i++;
     void *handle = zsock_resolve (monitor);
     //  Each event: [uint16 event, uint32 value] and the endpoint's frame
     for (int guard = 0; guard < 1000; guard++) {
@@ -127,11 +132,16 @@ ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
                 break;
         }
         zmq_msg_close (&frame);
+        if (ok && i < self->n && (event & (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED))
+        &&  self->fds [i] == (int) value)
+            self->fds [i] = -1;
         if (!ok || !(event & (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED)))
             continue;
         int missed = ss_tcpopt_apply ((int) value, &self->opt);
         if (missed & SS_TCPOPT_NOT_TCP)
             continue;
+        if (i < self->n && (event & ZMQ_EVENT_CONNECTED))
+            self->fds [i] = (int) value;
         self->tuned++;
         tuned++;
         for (int bit = 1; bit <= SS_TCPOPT_NO_THIN; bit <<= 1)
@@ -146,6 +156,27 @@ ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
             }
     }
     return tuned;
+}
+
+bool
+ss_tcpopt_stalled (int fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    memset (&info, 0, sizeof info);
+    if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len) || len < 32)
+        return false;
+    //  Retransmitting (a timeout fired, or fast recovery), or data in
+    //  flight with no acknowledgement for two round trips and 2 ms
+    if (info.tcpi_ca_state >= TCP_CA_Recovery || info.tcpi_retransmits > 0)
+        return true;
+    return info.tcpi_unacked > 0 && info.tcpi_last_ack_recv >= 2 + 2 * info.tcpi_rtt / 1000;
+}
+
+bool
+ss_tcptune_stalled (ss_tcptune_t *self, int i)
+{
+    return i >= 0 && i < self->n && ss_tcpopt_stalled (self->fds [i]);
 }
 
 int

@@ -52,6 +52,14 @@ bool ss_tcptune_active (ss_tcptune_t *self);
 zsock_t *ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock);
 //  Read and act on every pending event of one monitor: connections tuned
 int ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor);
+//  Is this TCP connection stalled: retransmitting, or its data in flight
+//  unacknowledged for two round trips (TCP_INFO)? False when fd is not one
+bool ss_tcpopt_stalled (int fd);
+//  Is the connection of watched socket i (0 .. size - 1, in the order
+//  watched; one that connects: a DEALER) stalled? False when not
+//  connected or not TCP. The descriptor is libzmq's: read, never written
+//  (one closed and reused meanwhile gives a wrong answer, never harm)
+bool ss_tcptune_stalled (ss_tcptune_t *self, int i);
 //  Monitors to poll, and each
 int ss_tcptune_size (ss_tcptune_t *self);
 zsock_t *ss_tcptune_monitor (ss_tcptune_t *self, int i);

@@ -132,3 +132,9 @@ fleet
                                 #   on the fleet's connections (Linux >= 6.15,
                                 #   at least 5), so that the sender's timeout
                                 #   stays short; 0: the kernel's (0, 5..1000)
+        copies = 0              #   [0] connections each estimate goes out on at
+                                #   once (at most connections; the receiver
+                                #   keeps the first to arrive); 0: auto, one,
+                                #   and two to a neighbour for the 100 rounds
+                                #   after it asked for a resend (a lost or late
+                                #   estimate of ours) (0..8)

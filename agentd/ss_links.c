@@ -77,7 +77,7 @@ s_bind_address (const char *host, char *out, size_t size)
 //  libzmq 4.3.4 aborts (!_io_error, stream_engine_base.cpp:331; libzmq
 //  issues 3937, 4364, 4767) when a ZMTP heartbeat fires on a connection
 //  whose receive pipe is full, which a peer flooding us can cause. A TCP
-//  connection whose data stays unacknowledged for lost_after_ms
+//  connection whose data stays unacknowledged for 4 x lost_after_ms
 //  (TCP_USER_TIMEOUT, ZMQ_TCP_MAXRT) or that is idle and silent (keepalive)
 //  is closed, and a DEALER reconnects. Liveness itself is our heartbeats'.
 //  Under heavy loss a connection retransmits for seconds: it is slow, not
@@ -277,7 +277,12 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_sndhwm (self->coord, 1000);
     zsock_set_rcvhwm (self->coord, 100);
     zsock_set_maxmsgsize (self->coord, SS_PROTO_MAX_FRAME);
-    zsock_set_immediate (self->coord, 1);
+    //  Not ZMQ_IMMEDIATE: what we send before the link is up (a coordinator
+    //  starved of CPU by 500 agents takes seconds to accept their CURVE
+    //  handshakes, longer than a fast region of the ring takes to run all
+    //  its rounds) waits in the queue (sndhwm; sends never block) instead
+    //  of being dropped: no report is lost to a slow start
+    zsock_set_immediate (self->coord, 0);
     zsock_set_linger (self->coord, 0);
     s_keepalive (self->coord, fleet);
     if (strncmp (fleet->coordinator, "tcp://", 6) == 0)

@@ -90,7 +90,7 @@ double ss_view_rate (ss_view_t *self, double now);
 int64_t ss_view_round (ss_view_t *self);
 
 //  /metrics: the Prometheus text exposition format (HELP and TYPE lines,
-//  one sample per line). /state.json: one JSON object (docs/notes/live.md
+//  one sample per line). /state.json: one JSON object (README.md "The live page"
 //  lists its fields). Both malloc'd (the caller frees), NULL if out of
 //  memory.
 char *ss_view_metrics (ss_view_t *self, double now);

@@ -11,7 +11,7 @@
     are p times the n_q x m(m+1)/2 matrix of pair products along each axis
     (n_q^d mp + n_q^(d-1) mp^2 + ...). Cov = S - E E^T, unpacked into the
     full K x K. With G exponentials, the first mode products (O(G m) and
-    O(G m^2 / 2)) now dominate (see docs/notes/perf.md).
+    O(G m^2 / 2)) now dominate (see README.md, "Benchmarks").
 
     Cancellation: S - E E^T loses digits where the variance is small next
     to E[phi]^2. S and E are sums of positive terms, each within about
@@ -93,7 +93,7 @@ s_softmax_avx2 (const double *x, double *y, int n, double *top_p)
 #endif
 
 //  Sizes at and above which BLAS/LAPACK beat the hand-written loops, as
-//  measured by tests/bench/bench_round (docs/notes/perf.md): dgemm from the
+//  measured by tests/bench/bench_round (README.md, "Benchmarks"): dgemm from the
 //  first second-moment product of ~2000 multiply-adds on (d = 1, m = 5,
 //  n_q = 32 is 480 and runs as fast by hand; d = 2, m = 3, n_q = 32 is
 //  6144 and runs 2.6x faster with dgemm); dpotrf from K = 60 on (by hand

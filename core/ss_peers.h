@@ -46,8 +46,10 @@
     neighbour whose last two messages were both two or more rounds past
     ours is not waited for at all. A neighbour that has not passed us is
     nudged with a WANT after three typical rounds (and at least the
-    slowest recent one) and every typical round after (it may wait for an
-    estimate of ours that was lost: the WANT tells it our round).
+    slowest recent one), then after one, two, four ... (at most 32) typical
+    rounds (it may wait for an estimate of ours that was lost: the WANT
+    tells it our round; a WANT every typical round to a neighbour slow for
+    seconds was a storm at 500 agents). Repairs back off the same way.
 
     Epochs. Every message carries the sender's epoch. A neighbour's running
     sum is added only while its epoch is ours. After each round our epoch

@@ -1,6 +1,6 @@
 #   delay 20 ms +- 10 ms on every host's egress (tc netem, or the userspace wire) from round 50 for 150 rounds
 #   Run: swarmshape experiment FLEET deploy/scenarios/delay.zpl --out DIR
-#   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
+#   (keys: cli/ss_scenario.h, README.md "Fault-injection experiments")
 scenario
     name = delay
     description = "delay 20 ms +- 10 ms on every host from round 50 for 150 rounds"

@@ -1,6 +1,6 @@
 #   5% duplication on every host's egress from round 50 for 150 rounds
 #   Run: swarmshape experiment FLEET deploy/scenarios/duplicate.zpl --out DIR
-#   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
+#   (keys: cli/ss_scenario.h, README.md "Fault-injection experiments")
 scenario
     name = duplicate
     description = "duplication 5% on every host from round 50 for 150 rounds"

@@ -1,6 +1,6 @@
 #   30% packet loss in the kernel (nftables, every host's input) from round 50 for 60 rounds
 #   Run: swarmshape experiment FLEET deploy/scenarios/loss30.zpl --out DIR
-#   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
+#   (keys: cli/ss_scenario.h, README.md "Fault-injection experiments")
 scenario
     name = loss30
     description = "loss 30% (nftables numgen) on every host from round 50 for 60 rounds"

@@ -1,6 +1,6 @@
 #   host 2 of 3 cut off (nftables drop-all) at round 100 for 3 s, then healed
 #   Run: swarmshape experiment FLEET deploy/scenarios/partition.zpl --out DIR
-#   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
+#   (keys: cli/ss_scenario.h, README.md "Fault-injection experiments")
 scenario
     name = partition
     description = "host 2 of 3 cut off at round 100 for 3 s, then healed; stopped 1500 rounds after the heal"

@@ -1,6 +1,6 @@
 #   reordering: 25% of the packets overtake the others, delayed 10 ms, from round 50 for 150 rounds
 #   Run: swarmshape experiment FLEET deploy/scenarios/reorder.zpl --out DIR
-#   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
+#   (keys: cli/ss_scenario.h, README.md "Fault-injection experiments")
 scenario
     name = reorder
     description = "reordering 25% (others delayed 10 ms) on every host from round 50 for 150 rounds"

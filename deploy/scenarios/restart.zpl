@@ -1,6 +1,6 @@
 #   kill -9 of one agent at round 100, started again at round 150 from its checkpoint
 #   Run: swarmshape experiment FLEET deploy/scenarios/restart.zpl --out DIR
-#   (keys: cli/ss_scenario.h, docs/notes/experiment.md)
+#   (keys: cli/ss_scenario.h, README.md "Fault-injection experiments")
 scenario
     name = restart
     description = "kill -9 of agent 5 at round 100, restarted from its checkpoint at round 150"

@@ -1,5 +1,5 @@
-#   faults.zpl: the fleet the fault table is measured on (docs/notes/
-#   experiment.md): a ring of 12 agents, 400 rounds, faults tuned short so
+#   faults.zpl: the fleet the fault table is measured on (README.md,
+#   "Faults"): a ring of 12 agents, 400 rounds, faults tuned short so
 #   that a lost agent is noticed within a second. Run as root (the network
 #   scenarios make network namespaces):
 #

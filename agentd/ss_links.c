@@ -201,6 +201,8 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
                                       5000: fleet->rto_min_ms * 1000,
                         .delack_max_us = fleet->delack_max_ms > 0 && fleet->delack_max_ms < 5?
                                          5000: fleet->delack_max_ms * 1000,
+                        .rto_max_ms = fleet->rto_max_ms > 0 && fleet->rto_max_ms < 1000?
+                                      1000: fleet->rto_max_ms,
                         .thin_linear = fleet->rto_min_ms > 0 };
     self->tune = ss_tcptune_new (&opt);
     if (!self->router || !self->coord || !self->tune) {

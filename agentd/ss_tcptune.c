@@ -15,6 +15,9 @@
 #ifndef TCP_DELACK_MAX_US
 #   define TCP_DELACK_MAX_US 46
 #endif
+#ifndef TCP_RTO_MAX_MS
+#   define TCP_RTO_MAX_MS 44
+#endif
 
 #define S_MAX_WATCHED 1024
 
@@ -44,6 +47,9 @@ ss_tcpopt_apply (int fd, const ss_tcpopt_t *opt)
     if (opt->delack_max_us > 0
     &&  setsockopt (fd, IPPROTO_TCP, TCP_DELACK_MAX_US, &opt->delack_max_us, sizeof (int)))
         missed |= SS_TCPOPT_NO_DELACK_MAX;
+    if (opt->rto_max_ms > 0
+    &&  setsockopt (fd, IPPROTO_TCP, TCP_RTO_MAX_MS, &opt->rto_max_ms, sizeof (int)))
+        missed |= SS_TCPOPT_NO_RTO_MAX;
     int one = 1;
     if (opt->thin_linear
     &&  setsockopt (fd, IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, &one, sizeof one))
@@ -75,7 +81,8 @@ ss_tcptune_destroy (ss_tcptune_t **self_p)
 bool
 ss_tcptune_active (ss_tcptune_t *self)
 {
-    return self->opt.rto_min_us > 0 || self->opt.delack_max_us > 0 || self->opt.thin_linear;
+    return self->opt.rto_min_us > 0 || self->opt.delack_max_us > 0 || self->opt.rto_max_ms > 0
+        || self->opt.thin_linear;
 }
 
 zsock_t *
@@ -144,13 +151,14 @@ ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
             self->fds [i] = (int) value;
         self->tuned++;
         tuned++;
-        for (int bit = 1; bit <= SS_TCPOPT_NO_THIN; bit <<= 1)
+        for (int bit = 1; bit <= SS_TCPOPT_NO_RTO_MAX; bit <<= 1)
             if (missed & bit) {
                 self->refused++;
                 if (!(self->said & bit))
                     zsys_info ("this kernel refuses %s: TCP's default there",
                                bit == SS_TCPOPT_NO_RTO_MIN? "TCP_RTO_MIN_US (Linux >= 6.15)":
                                bit == SS_TCPOPT_NO_DELACK_MAX? "TCP_DELACK_MAX_US (Linux >= 6.15)":
+                               bit == SS_TCPOPT_NO_RTO_MAX? "TCP_RTO_MAX_MS (Linux >= 6.15)":
                                "TCP_THIN_LINEAR_TIMEOUTS");
                 self->said |= bit;
             }

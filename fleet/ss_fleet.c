@@ -237,6 +237,10 @@ static const ss_fleet_key_t s_keys [] = {
     { "links/delack_max_ms", SS_FLEET_INT, F (delack_max_ms), 0, 1000, NULL, NULL, "5", NULL,
       0, "longest delay of a TCP acknowledgement on the fleet's connections (Linux >= 6.15, "
       "at least 5), so that the sender's timeout stays short; 0: the kernel's (0, 5..1000)" },
+    { "links/rto_max_ms", SS_FLEET_INT, F (rto_max_ms), 0, 120000, NULL, NULL, "1000", NULL,
+      0, "ceiling of TCP's retransmission timeout on the fleet's connections (Linux >= "
+      "6.15, at least 1000; the kernel's is 120000: under heavy loss a connection's "
+      "timeouts double to minutes); 0: the kernel's (0, 1000..120000)" },
     { "links/copies", SS_FLEET_INT, F (copies), 0, 8, NULL, NULL, "0", NULL, 0,
       "connections each estimate goes out on at once (at most links/connections; the "
       "receiver keeps the first to arrive); 0: auto, one, and two to a neighbour for the "

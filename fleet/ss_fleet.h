@@ -78,6 +78,7 @@ typedef struct {
     ss_transport_t transport;   //  same-host links over ipc:// (auto) or tcp
     int rto_min_ms;         //  TCP retransmission timeout's floor (0: the kernel's)
     int delack_max_ms;      //  longest delayed acknowledgement (0: the kernel's)
+    int rto_max_ms;         //  TCP retransmission timeout's ceiling (0: the kernel's)
     int copies;             //  connections each estimate goes out on (0: auto)
 } ss_fleet_t;
 //  (defaults, bounds and documentation of every field: the key table)

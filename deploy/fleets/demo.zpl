@@ -132,6 +132,12 @@ fleet
                                 #   on the fleet's connections (Linux >= 6.15,
                                 #   at least 5), so that the sender's timeout
                                 #   stays short; 0: the kernel's (0, 5..1000)
+        rto_max_ms = 1000       #   [1000] ceiling of TCP's retransmission
+                                #   timeout on the fleet's connections (Linux
+                                #   >= 6.15, at least 1000; the kernel's is
+                                #   120000: under heavy loss a connection's
+                                #   timeouts double to minutes); 0: the
+                                #   kernel's (0, 1000..120000)
         copies = 0              #   [0] connections each estimate goes out on at
                                 #   once (at most connections; the receiver
                                 #   keeps the first to arrive); 0: auto, one,

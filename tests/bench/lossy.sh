@@ -16,7 +16,7 @@
 #
 # Usage: tests/bench/lossy.sh BUILD_DIR          (as root)
 #   CONNECTIONS="1 2 3" LOSSES="10 30" N=20 ROUNDS=600 FROM=20 UNTIL=520
-#   KEEP=DIR keeps the runs there
+#   KEEP=DIR keeps the runs there; SETS="key=value ..." sets fleet keys
 set -uo pipefail
 build=$(cd "${1:-build}" && pwd)
 ss=$build/cli/swarmshape
@@ -26,6 +26,9 @@ n=${N:-20}
 rounds=${ROUNDS:-600}
 from=${FROM:-20}
 until_round=${UNTIL:-520}
+#  SETS="links/copies=2 faults/grace_factor=5": more keys for every run
+sets=()
+for kv in ${SETS:-}; do sets+=(--set "$kv"); done
 [ -x "$ss" ] || { echo "lossy.sh: no $ss (build first)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: lossy.sh needs root (network namespaces, nftables)"; exit 0; }
 for tool in ip nft python3; do
@@ -72,14 +75,14 @@ ZPL
 done
 
 echo "lossy.sh: $n agents, ring degree 4, 3 hosts (spread: every link crosses hosts), $rounds rounds,"
-echo "loss on every host's input from round $from to $until_round; default TCP; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo "loss on every host's input from round $from to $until_round; default TCP; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)${SETS:+; keys: $SETS}"
 printf '%-5s %-5s %9s %9s %6s %10s %10s %6s %5s %9s %8s %8s %s\n' \
     conns loss "rounds/s" baseline ratio "final J" "undist. J" "J/J0" lost "bias back" "subst/ar" "wants/ar" "lossless == sim"
 for c in $connections; do
     for p in 0 $losses; do
         out=$dir/c$c-loss$p
         timeout 1200 "$ss" experiment "$dir/fleet.zpl" "$dir/loss$p.zpl" --out "$out" --quiet \
-            --set links/connections=$c > "$out.log" 2>&1
+            --set links/connections=$c ${sets[@]+"${sets[@]}"} > "$out.log" 2>&1
         rc=$?
         python3 - "$out" "$dir/c$c-loss0" "$c" "$p" "$from" "$until_round" "$rc" <<'PY'
 import json, os, sys, glob, filecmp

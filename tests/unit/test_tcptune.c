@@ -54,7 +54,8 @@ test_apply (void **state)
     (void) state;
     int client, server, port;
     s_pair (&client, &server, &port);
-    ss_tcpopt_t opt = { .rto_min_us = 5000, .delack_max_us = 5000, .thin_linear = true };
+    ss_tcpopt_t opt = { .rto_min_us = 5000, .delack_max_us = 5000, .rto_max_ms = 1000,
+                        .thin_linear = true };
     int missed = ss_tcpopt_apply (client, &opt);
     assert_false (missed & SS_TCPOPT_NOT_TCP);
     assert_false (missed & SS_TCPOPT_NO_THIN);
@@ -68,10 +69,17 @@ test_apply (void **state)
     }
     else
         print_message ("this kernel refuses TCP_RTO_MIN_US (Linux < 6.15): not checked\n");
+    if (!(missed & SS_TCPOPT_NO_RTO_MAX)) {
+        int value = 0;
+        socklen_t len = sizeof value;
+        assert_int_equal (getsockopt (client, IPPROTO_TCP, 44, &value, &len), 0);
+        assert_int_equal (value, 1000);
+    }
     //  Less than the kernel's floor of 5 ms: refused, nothing else harmed
-    ss_tcpopt_t tiny = { .rto_min_us = 1000 };
+    ss_tcpopt_t tiny = { .rto_min_us = 1000, .rto_max_ms = 500 };
     int refused = ss_tcpopt_apply (server, &tiny);
     assert_true (refused & SS_TCPOPT_NO_RTO_MIN);
+    assert_true (refused & SS_TCPOPT_NO_RTO_MAX);
     assert_false (refused & SS_TCPOPT_NOT_TCP);
     //  An idle connection, and one whose data was acknowledged, is not stalled
     assert_false (ss_tcpopt_stalled (client));

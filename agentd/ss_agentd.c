@@ -28,6 +28,7 @@
 #define S_MAX_PEERS       1024
 #define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 #define S_COPY_ROUNDS     100       //  links/copies auto: rounds of two copies after a resend
+#define S_SPAN            2         //  connections of a lossless link used in turn
 
 static volatile sig_atomic_t s_stop_signal = 0;
 
@@ -174,7 +175,7 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
     s_header (self, &hb.hdr, ss_peers_round (self->peers));
     size_t size;
     if (ss_heartbeat_encode_into (&hb, self->frame, self->frame_cap, &size) == 0)
-        for (int c = 0; c < ss_links_connections (self->links); c++)
+        for (int c = 0; c < ss_links_connections (self->links, p); c++)
             zmq_send (zsock_resolve (ss_links_dealer (self->links, p, c)), self->frame, size,
                       ZMQ_DONTWAIT);
 }
@@ -240,17 +241,28 @@ s_checkpoint (ss_agentd_t *self)
 }
 
 //  How many connections our estimate of round k goes out on to neighbour p:
-//  links/copies, or (auto) one, and two for S_COPY_ROUNDS after p asked us
-//  for a resend. Under loss a segment stalls its connection for a
+//  links/copies, or (auto) one, and two for S_COPY_ROUNDS after one of the
+//  link's TCP connections was seen retransmitting. Under loss a segment stalls its connection for a
 //  retransmission timeout; a second copy on the next connection nearly
 //  always gets through meanwhile (the receiver keeps the first of the two)
 static int
 s_copies (ss_agentd_t *self, int p, uint64_t k)
 {
-    int C = ss_links_connections (self->links);
+    int C = ss_links_connections (self->links, p);
     int copies = self->fleet->copies > 0? self->fleet->copies
                : self->copies_until [p] > k? 2: 1;
     return copies < C? copies: C;
+}
+
+//  How many of the link's connections are used in turn: S_SPAN (a lossless
+//  link's estimates on many connections cost each one its own
+//  acknowledgements), and all of them for S_COPY_ROUNDS after one was seen
+//  retransmitting (under loss each connection stalls in turn)
+static int
+s_span (ss_agentd_t *self, int p, uint64_t k)
+{
+    int C = ss_links_connections (self->links, p);
+    return self->copies_until [p] > k || C < S_SPAN? C: S_SPAN;
 }
 
 //  Begin round k: masses into the running sums, our estimate to every live
@@ -266,8 +278,8 @@ s_begin (ss_agentd_t *self)
     est->degree = (uint32_t) ss_peers_live (self->peers);
     est->k = (uint32_t) self->K;
     memcpy (est->theta, self->cur.theta, (size_t) self->K * sizeof (double));
-    int C = ss_links_connections (self->links);
     for (int p = 0; p < self->n; p++) {
+        int C = ss_links_connections (self->links, p);
         ss_peer_t *peer = ss_peers_peer (self->peers, p);
         if (peer->weight <= 0)
             continue;
@@ -282,12 +294,16 @@ s_begin (ss_agentd_t *self)
         kept->have = true;
         kept->round = k;
         int extra = 0;
-        if (ss_links_send (self->links, p, (int) (k % (uint64_t) C), kept->data, kept->size,
-                           s_copies (self, p, k), &extra) < 0)
+        int stalls = 0;
+        if (ss_links_send (self->links, p, (int) (k % (uint64_t) C), s_span (self, p, k),
+                           kept->data, kept->size, s_copies (self, p, k), &extra, &stalls) < 0)
             self->counters [SS_CTR_DROP_OVERFLOW]++;
         else
             self->counters [SS_CTR_SENT]++;
         self->counters [SS_CTR_COPIES] += (uint64_t) extra;
+        //  A connection of the link retransmits: the link loses packets
+        if (stalls > 0)
+            self->copies_until [p] = k + S_COPY_ROUNDS;
     }
     //  Staggered by id: 500 agents of one host writing (and fsyncing)
     //  their checkpoints in the same round stalled their reactors for
@@ -660,6 +676,8 @@ s_on_round_timer (zloop_t *loop, int timer_id, void *arg)
     return s_advance (self);
 }
 
+static void s_drain_side (ss_agentd_t *self);
+
 static int
 s_on_heartbeat_timer (zloop_t *loop, int timer_id, void *arg)
 {
@@ -685,6 +703,7 @@ s_on_heartbeat_timer (zloop_t *loop, int timer_id, void *arg)
             s_info (self, "neighbour agent-%d evasive: silent for %lld ms, pinged", peer->id,
                     silent);
     }
+    s_drain_side (self);
     //  Evasive neighbours are pinged by the heartbeat that goes to all now
     s_heartbeats (self);
     if (ss_links_zap (self->links))
@@ -742,11 +761,10 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
             self->done [p] = true;
         if (resend >= 0) {
             s_kept_t *kept = &self->kept [p * 2 + (resend & 1)];
-            int C = ss_links_connections (self->links);
-            self->copies_until [p] = ss_peers_round (self->peers) + S_COPY_ROUNDS;
+            int C = ss_links_connections (self->links, p);
             if (kept->have && kept->round == (uint64_t) resend
-            &&  ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C),
-                               kept->data, kept->size, 1, NULL) >= 0)
+            &&  ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C), C,
+                               kept->data, kept->size, 1, NULL, NULL) >= 0)
                 self->counters [SS_CTR_RESENDS]++;
         }
     }
@@ -900,6 +918,22 @@ s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg)
 
 //  Data a neighbour pushed back on our outbound connection: nothing
 //  legitimate does; read it so nothing piles up, count it
+static int s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg);
+static int s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg);
+
+//  What the DEALERs received (dropped, counted) and the socket monitors'
+//  events (connections to tune, descriptors for the stall test)
+static void
+s_drain_side (ss_agentd_t *self)
+{
+    for (int p = 0; p < self->n; p++)
+        for (int c = 0; c < ss_links_connections (self->links, p); c++)
+            s_on_dealer (self->loop, ss_links_dealer (self->links, p, c), self);
+    ss_tcptune_t *tune = ss_links_tune (self->links);
+    for (int i = 0; i < ss_tcptune_size (tune); i++)
+        s_on_tcptune (self->loop, ss_tcptune_monitor (tune, i), self);
+}
+
 static int
 s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -1103,14 +1137,13 @@ ss_agentd_run (ss_agentd_t *self)
         return 1;
     zloop_reader (self->loop, ss_links_router (self->links), s_on_router, self);
     zloop_reader (self->loop, ss_links_coordinator (self->links), s_on_coordinator, self);
-    for (int p = 0; p < self->n; p++)
-        for (int c = 0; c < ss_links_connections (self->links); c++)
-            zloop_reader (self->loop, ss_links_dealer (self->links, p, c), s_on_dealer, self);
+    //  The DEALERs (nothing legitimate comes back on them) and the socket
+    //  monitors are read on the heartbeat timer (s_drain_side), not polled:
+    //  zmq_poll costs a system call per ZeroMQ socket it is given, and a
+    //  round polls several times (16 DEALERs and 16 monitors doubled the
+    //  cost of a round's messaging)
     if (ss_links_zap (self->links))
         zloop_reader (self->loop, ss_zap_socket (ss_links_zap (self->links)), s_on_zap, self);
-    ss_tcptune_t *tune = ss_links_tune (self->links);
-    for (int i = 0; i < ss_tcptune_size (tune); i++)
-        zloop_reader (self->loop, ss_tcptune_monitor (tune, i), s_on_tcptune, self);
     zloop_timer (self->loop, (size_t) fleet->heartbeat_ms, 0, s_on_heartbeat_timer, self);
 
     char list [512] = "";
@@ -1120,9 +1153,9 @@ ss_agentd_run (ss_agentd_t *self)
                                    p? ",": "", self->ids [p],
                                    ss_links_transport (self->links, p));
     s_info (self, "start: fleet %s (%s), agent %d of %d, bound %s, neighbours %s, "
-            "%d connections per link, coordinator %s, curve %s, rounds %lld%s",
+            "%d connections per tcp:// link, coordinator %s, curve %s, rounds %lld%s",
             fleet->name, fleet->path, self->id, fleet->count, ss_links_endpoints (self->links),
-            list, ss_links_connections (self->links), fleet->coordinator,
+            list, ss_links_connections (self->links, -1), fleet->coordinator,
             self->options.insecure? "off": "on", (long long) fleet->rounds,
             self->resumed? ", resumed": "");
     if (self->options.insecure)

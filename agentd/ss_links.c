@@ -27,6 +27,7 @@
 typedef struct {
     int id;
     bool ipc;
+    int connections;            //  links/connections over tcp://, 1 over ipc://
     zsock_t *dealers [S_MAX_CONNECTIONS];
     int watch [S_MAX_CONNECTIONS];  //  each one's index in the tcptune, or -1
 } s_link_t;
@@ -102,7 +103,7 @@ ss_links_destroy (ss_links_t **self_p)
     if (!self)
         return;
     for (int p = 0; self->links && p < self->config.n; p++)
-        for (int c = 0; c < self->connections; c++)
+        for (int c = 0; c < S_MAX_CONNECTIONS; c++)
             zsock_destroy (&self->links [p].dealers [c]);
     free (self->links);
     zsock_destroy (&self->coord);
@@ -245,7 +246,10 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
             s_ipc_endpoint (config->fleet_id, spec, endpoint, sizeof endpoint);
         else
             snprintf (endpoint, sizeof endpoint, "tcp://%s:%d", spec->host, spec->port);
-        for (int c = 0; c < self->connections; c++) {
+        //  A local socket loses nothing and never stalls behind a lost
+        //  segment: one connection over ipc://
+        self->links [p].connections = self->links [p].ipc? 1: self->connections;
+        for (int c = 0; c < self->links [p].connections; c++) {
             zsock_t *dealer = self->links [p].dealers [c] = zsock_new (ZMQ_DEALER);
             if (!dealer) {
                 code = 1;
@@ -333,9 +337,9 @@ ss_links_zap (ss_links_t *self)
 }
 
 int
-ss_links_connections (ss_links_t *self)
+ss_links_connections (ss_links_t *self, int p)
 {
-    return self->connections;
+    return p < 0? self->connections: self->links [p].connections;
 }
 
 zsock_t *
@@ -363,19 +367,29 @@ ss_links_transport (ss_links_t *self, int p)
 }
 
 int
-ss_links_send (ss_links_t *self, int p, int c, const void *data, size_t size,
-               int copies, int *extra)
+ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_t size,
+               int copies, int *extra, int *stalls)
 {
-    int C = self->connections, first = -1, sent = 0;
+    int C = self->links [p].connections, first = -1, sent = 0;
+    span = span < 1? 1: span > C? C: span;
+    c = c < 0? 0: c % span;
+    //  The order: the span from c on, then the other connections
+    int order [S_MAX_CONNECTIONS];
     bool stalled [S_MAX_CONNECTIONS];
-    c = c < 0? 0: c % C;
-    for (int i = 0; i < C; i++)
-        stalled [i] = ss_tcptune_stalled (self->tune, self->links [p].watch [i]);
+    if (stalls)
+        *stalls = 0;
+    for (int i = 0; i < C; i++) {
+        order [i] = i < span? (c + i) % span: i;
+        int how = ss_tcptune_stalled (self->tune, self->links [p].watch [order [i]]);
+        stalled [i] = how != 0;
+        if (stalls && how == SS_TCP_RETRANSMITTING)
+            (*stalls)++;
+    }
     //  Pass 0: connections not stalled; pass 1: the stalled ones
     for (int pass = 0; pass < 2 && sent < copies; pass++)
         for (int tries = 0; tries < C && sent < copies; tries++) {
-            int use = (c + tries) % C;
-            if (stalled [use] != (pass == 1))
+            int use = order [tries];
+            if (stalled [tries] != (pass == 1))
                 continue;
             if (zmq_send (zsock_resolve (self->links [p].dealers [use]), data, size,
                           ZMQ_DONTWAIT) < 0)
@@ -437,7 +451,7 @@ void
 ss_links_set_linger (ss_links_t *self, int msecs, int coord_msecs)
 {
     for (int p = 0; p < self->config.n; p++)
-        for (int c = 0; c < self->connections; c++)
+        for (int c = 0; c < self->links [p].connections; c++)
             zsock_set_linger (self->links [p].dealers [c], msecs);
     zsock_set_linger (self->coord, coord_msecs);
 }

@@ -6,8 +6,8 @@
       host resolved; `*` never unless asked for) and, when a neighbour runs
       on the same host and links/transport = auto, on an abstract ipc://
       endpoint too. It receives ESTIMATE and HEARTBEAT from neighbours.
-    - To each neighbour, links/connections DEALERs (CURVE clients), used in
-      turn: a connection stalled behind a lost TCP segment never holds the
+    - To each neighbour over tcp://, links/connections DEALERs (CURVE
+      clients; one over ipc://), used in turn: a connection stalled behind a lost TCP segment never holds the
       next round's estimate. Their TCP retransmission timeout and delayed
       acknowledgements are short (ss_tcptune: links/rto_min_ms,
       links/delack_max_ms), so a stall lasts milliseconds. ipc:// for a neighbour on our host (auto),
@@ -60,7 +60,9 @@ zsock_t *ss_links_router (ss_links_t *self);
 zsock_t *ss_links_coordinator (ss_links_t *self);
 //  The ZAP handler and its socket (NULL when insecure)
 ss_zap_t *ss_links_zap (ss_links_t *self);
-int ss_links_connections (ss_links_t *self);
+//  Connections to neighbour p (links/connections over tcp://, 1 over
+//  ipc://); p < 0: links/connections
+int ss_links_connections (ss_links_t *self, int p);
 zsock_t *ss_links_dealer (ss_links_t *self, int p, int c);
 //  The TCP options of the links' tcp:// connections: its monitors are
 //  polled by the reactor (ss_tcptune_drain)
@@ -70,14 +72,16 @@ const char *ss_links_endpoints (ss_links_t *self);
 //  Transport used to reach neighbour p: "tcp" or "ipc"
 const char *ss_links_transport (ss_links_t *self, int p);
 
-//  Send a frame to neighbour p on `copies` connections (at least one), from
-//  connection c on: first those not stalled (TCP retransmitting, see
-//  ss_tcptune: fresh data does not queue behind a lost segment), then the
-//  others; a connection that cannot take it now (full, not connected) is
-//  passed over. The first connection used, or -1; *extra: further copies
-//  sent (may be NULL)
-int ss_links_send (ss_links_t *self, int p, int c, const void *data, size_t size,
-                   int copies, int *extra);
+//  Send a frame to neighbour p on `copies` connections (at least one): in
+//  the order c mod span, c + 1 mod span ... of the first `span` connections
+//  (those in use), then the others; first those not stalled (TCP
+//  retransmitting, see ss_tcptune: fresh data does not queue behind a lost
+//  segment), then the stalled ones; a connection that cannot take it now
+//  (full, not connected) is passed over. The first connection used, or -1;
+//  *extra: further copies sent, *stalls: connections of the link found
+//  retransmitting (either may be NULL)
+int ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_t size,
+                   int copies, int *extra, int *stalls);
 //  Send a frame to the coordinator; 0, or -1 (no link: never waits)
 int ss_links_send_coordinator (ss_links_t *self, const void *data, size_t size);
 

@@ -166,25 +166,29 @@ ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
     return tuned;
 }
 
-bool
+int
 ss_tcpopt_stalled (int fd)
 {
     struct tcp_info info;
     socklen_t len = sizeof info;
     memset (&info, 0, sizeof info);
     if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len) || len < 32)
-        return false;
-    //  Retransmitting (a timeout fired, or fast recovery), or data in
-    //  flight with no acknowledgement for two round trips and 2 ms
+        return 0;
+    //  Retransmitting: a timeout fired, or fast recovery
     if (info.tcpi_ca_state >= TCP_CA_Recovery || info.tcpi_retransmits > 0)
-        return true;
-    return info.tcpi_unacked > 0 && info.tcpi_last_ack_recv >= 2 + 2 * info.tcpi_rtt / 1000;
+        return SS_TCP_RETRANSMITTING;
+    //  Data in flight unacknowledged for two round trips and 2 ms: maybe a
+    //  lost segment whose timeout has not fired yet, maybe an acknowledgement
+    //  delayed (up to delack_max): worth passing over, no proof of loss
+    if (info.tcpi_unacked > 0 && info.tcpi_last_ack_recv >= 2 + 2 * info.tcpi_rtt / 1000)
+        return SS_TCP_UNACKED;
+    return 0;
 }
 
-bool
+int
 ss_tcptune_stalled (ss_tcptune_t *self, int i)
 {
-    return i >= 0 && i < self->n && ss_tcpopt_stalled (self->fds [i]);
+    return i >= 0 && i < self->n? ss_tcpopt_stalled (self->fds [i]): 0;
 }
 
 int

@@ -57,14 +57,19 @@ bool ss_tcptune_active (ss_tcptune_t *self);
 zsock_t *ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock);
 //  Read and act on every pending event of one monitor: connections tuned
 int ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor);
-//  Is this TCP connection stalled: retransmitting, or its data in flight
-//  unacknowledged for two round trips (TCP_INFO)? False when fd is not one
-bool ss_tcpopt_stalled (int fd);
+//  Is this TCP connection stalled (TCP_INFO)? SS_TCP_RETRANSMITTING (a
+//  timeout fired, or fast recovery: the link loses packets), SS_TCP_UNACKED
+//  (data in flight unacknowledged for two round trips and 2 ms: a lost
+//  segment before its timeout, or a delayed acknowledgement), or 0 (also
+//  when fd is not a TCP connection)
+#define SS_TCP_RETRANSMITTING   1
+#define SS_TCP_UNACKED          2
+int ss_tcpopt_stalled (int fd);
 //  Is the connection of watched socket i (0 .. size - 1, in the order
 //  watched; one that connects: a DEALER) stalled? False when not
 //  connected or not TCP. The descriptor is libzmq's: read, never written
 //  (one closed and reused meanwhile gives a wrong answer, never harm)
-bool ss_tcptune_stalled (ss_tcptune_t *self, int i);
+int ss_tcptune_stalled (ss_tcptune_t *self, int i);
 //  Monitors to poll, and each
 int ss_tcptune_size (ss_tcptune_t *self);
 zsock_t *ss_tcptune_monitor (ss_tcptune_t *self, int i);

@@ -225,8 +225,8 @@ static const ss_fleet_key_t s_keys [] = {
     { "links", SS_FLEET_SECTION, NONE, 0, 0, NULL, NULL, NULL, NULL, 0,
       "how agents' links are made; not part of the fleet id" },
     { "links/connections", SS_FLEET_INT, F (connections), 1, 8, NULL, NULL, "2", NULL, 0,
-      "connections per link, used in turn: a stalled one (a lost segment) never holds "
-      "the next round's estimate (1..8)" },
+      "connections per tcp:// link, used in turn, stalled ones passed over: a lost "
+      "segment never holds the next round's estimate (ipc:// links have one) (1..8)" },
     { "links/transport", SS_FLEET_ENUM, F (transport), 0, 0, s_transport_word,
       "transport", "auto", NULL, 0, "auto: agents of one host over ipc://, others tcp:// "
       "| tcp: tcp:// everywhere (CURVE on both)" },
@@ -243,8 +243,9 @@ static const ss_fleet_key_t s_keys [] = {
       "timeouts double to minutes); 0: the kernel's (0, 1000..120000)" },
     { "links/copies", SS_FLEET_INT, F (copies), 0, 8, NULL, NULL, "0", NULL, 0,
       "connections each estimate goes out on at once (at most links/connections; the "
-      "receiver keeps the first to arrive); 0: auto, one, and two to a neighbour for the "
-      "100 rounds after it asked for a resend (a lost or late estimate of ours) (0..8)" },
+      "receiver keeps the first to arrive); 0: auto, one, and two (on all of the link's "
+      "connections in turn) for the 100 rounds after one of the link's connections was "
+      "seen retransmitting (0..8)" },
 };
 
 #undef F

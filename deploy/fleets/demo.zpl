@@ -116,9 +116,10 @@ fleet
 
     #   Links between agents. Not part of the fleet id.
     links
-        connections = 2         #   [2] connections per link, used in turn: a
-                                #   stalled one (a lost segment) never holds the
-                                #   next round's estimate (1..8)
+        connections = 2         #   [2] connections per tcp:// link, used in
+                                #   turn, stalled ones passed over: a lost
+                                #   segment never holds the next round's
+                                #   estimate (ipc:// links have one) (1..8)
         transport = auto        #   [auto] auto: agents of one host over ipc://,
                                 #   others over tcp:// | tcp: tcp:// everywhere
                                 #   (CURVE on both)
@@ -141,6 +142,7 @@ fleet
         copies = 0              #   [0] connections each estimate goes out on at
                                 #   once (at most connections; the receiver
                                 #   keeps the first to arrive); 0: auto, one,
-                                #   and two to a neighbour for the 100 rounds
-                                #   after it asked for a resend (a lost or late
-                                #   estimate of ours) (0..8)
+                                #   and two (on all of the link's connections
+                                #   in turn) for the 100 rounds after one of the
+                                #   link's connections was seen retransmitting
+                                #   (0..8)

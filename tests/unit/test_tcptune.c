@@ -140,14 +140,14 @@ s_stall_child (void)
     //  unacknowledged and it retransmits
     if (send (client, "hello", 5, 0) != 5)
         return 1;
-    bool stalled = false;
-    for (int tries = 0; tries < 100 && !stalled; tries++) {
+    int stalled = 0;
+    for (int tries = 0; tries < 100 && stalled != SS_TCP_RETRANSMITTING; tries++) {
         struct timespec pause = { 0, 5 * 1000 * 1000 };
         nanosleep (&pause, NULL);
         stalled = ss_tcpopt_stalled (client);
     }
-    if (!stalled) {
-        fprintf (stderr, "not stalled after 500 ms of lost segments\n");
+    if (stalled != SS_TCP_RETRANSMITTING) {
+        fprintf (stderr, "not retransmitting after 500 ms of lost segments\n");
         return 1;
     }
     //  Loss over: the retransmission gets through and it is not stalled

@@ -106,8 +106,8 @@ trace.jsonl ("round" and "seconds" fields), from the first row after round
 count); "undisturbed rounds/s": the same on the first run's trace ($ROUNDS
 rounds, no deadlines). "While the link was down": from the row at round
 $PART_CUT to the last row at or before round $PART_HEAL (the side with the
-coordinator), in brackets the first run's over the same rounds ("-": it
-ended before).
+coordinator), in brackets the first run's from round $PART_CUT to its last
+row at or before round $PART_HEAL (it ends at round $ROUNDS).
 
 Reproduce: \`bash tests/integration/multihost.sh build\` (as root)
 

@@ -224,7 +224,10 @@ PY
 #   run and base from report round FROM (FROM_TEXT: what FROM is), R the
 #   inspect JSON of the run's final state; notes the numbers, sets RECOVER
 #   and BASE_RECOVER, and writes the script's section of the faults table
-#   (table.bash: $BUILD/faults-table.md, or SS_FAULTS_TABLE)
+#   (table.bash: $BUILD/faults-table.md, or SS_FAULTS_TABLE). Rounds/s of
+#   both runs from their traces (trace_pace); WINDOW="A B" (report rounds)
+#   and WINDOW_TEXT (what they are), if set: also rounds/s of both runs
+#   between those rows, the disturbance's window
 fault_table () {
     local scenario=$1 disturbance=$2 from=$3 from_text=$4 r=$5
     local last agents first blast bagents bfirst j dis bias ratio
@@ -241,6 +244,18 @@ disagreement rises for a while mid-run, in the undisturbed trace too when
 its two numbers differ): the last return sets the rounds to recover."
     fi
     . "$SRC/tests/fault/table.bash"
+    local pace bpace wpace="-" bwpace="-" wtext=""
+    pace=$(trace_pace "$TMP/run/coord/trace.jsonl")
+    bpace=$(trace_pace "$TMP/base/coord/trace.jsonl")
+    if [ -n "${WINDOW:-}" ]; then
+        wpace=$(trace_pace "$TMP/run/coord/trace.jsonl" $WINDOW)
+        bwpace=$(trace_pace "$TMP/base/coord/trace.jsonl" $WINDOW)
+        wtext="
+\"Rounds/s during the disturbance\": the same, from the first row at or
+after report round ${WINDOW% *} to the last row at or before round ${WINDOW#* } (${WINDOW_TEXT:-the disturbance}),
+in brackets the undisturbed run's over the same rounds."
+    fi
+    note "rounds/s: $pace (undisturbed: $bpace); during the disturbance: $wpace (undisturbed, same rounds: $bwpace)"
     ns_table_section "$NAME.sh" "$(cat <<EOT
 Fleet: $N agentd processes on one host (CURVE on), ring degree 4, $ROUNDS rounds,
 seed 11, m = 4, nq = 16, report every 10; a coordinator traces both runs
@@ -256,12 +271,16 @@ both thresholds, minus $from ("-": never); "undisturbed, same round": the
 same on the undisturbed run's trace from the same round. The first row
 from round $from on that meets both thresholds: $from + $first (undisturbed:
 $from + $bfirst).$extra
+"Rounds/s": report rounds per second of the coordinator's clock over the
+whole run, from its trace.jsonl ("round" and "seconds" fields), from the
+first row after round 0 to the last row (the start-up is not counted);
+"undisturbed rounds/s": the same on the undisturbed run's trace.$wtext
 
 Reproduce: \`bash tests/fault/$NAME.sh build\`
 
-| scenario | disturbance | final J | undisturbed J | ratio | rounds to recover | undisturbed, same round | final disagreement | final bias | command |
-|---|---|---|---|---|---|---|---|---|---|
-| $scenario | $disturbance | $(printf %.6f "$j") | $(printf %.6f "$BASE_J") | $ratio | $RECOVER | $BASE_RECOVER | $(printf %.3g "$dis") | $(printf %.3g "$bias") | \`bash tests/fault/$NAME.sh build\` |
+| scenario | disturbance | final J | undisturbed J | ratio | rounds to recover | undisturbed, same round | final disagreement | final bias | rounds/s | undisturbed rounds/s | rounds/s during the disturbance (undisturbed) | command |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| $scenario | $disturbance | $(printf %.6f "$j") | $(printf %.6f "$BASE_J") | $ratio | $RECOVER | $BASE_RECOVER | $(printf %.3g "$dis") | $(printf %.3g "$bias") | $pace | $bpace | $wpace ($bwpace) | \`bash tests/fault/$NAME.sh build\` |
 EOT
 )"
 }

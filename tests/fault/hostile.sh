@@ -58,6 +58,8 @@ per_second=$(grep "dropped a frame" "$L" | grep -o ' [0-9][0-9]:[0-9][0-9]:[0-9]
 zap=$(grep "zap: refused" "$L" | tail -1)
 note "agent 0: $zap"
 grep -q "not admitted [1-9]" <<< "$zap" || fail "agent 0's ZAP handler did not refuse agent 8: $zap"
+WINDOW="1 $ROUNDS"
+WINDOW_TEXT="the whole run: the hostile peers run with it"
 fault_table "hostile" "agent 1's key sends agent 0 every malformed or out-of-bounds frame, the whole run (agent 8's is refused by ZAP)" 0 \
     "the start of the run: the hostile peer starts with it" "$R"
 echo "hostile: ok"

@@ -34,6 +34,8 @@ grep -q "neighbour agent-4 lost" "$TMP/run/agent-5.log" || fail "agent 5 never d
 FROM=$(first_row run "r['agents'] < $N" "$KILL_TRACED")
 [ "$FROM" != - ] || fail "no trace row without the killed agents"
 note "agents $KILLED killed after agent 1's checkpoint of round $KILL_CKPT (traced to round $KILL_TRACED); first row without them: round $FROM"
+WINDOW="$KILL_TRACED $FROM"
+WINDOW_TEXT="from the trace's last row at the kill to the first row without the killed agents: their neighbours wait for them until they declare them lost"
 fault_table "kill_five" "kill -9 of agents ${KILLED// /, } at round $KILL_CKPT of $ROUNDS" "$FROM" \
     "the kill: the first row without the killed agents" "$R"
 echo "kill_five: ok"

@@ -32,6 +32,8 @@ grep -q "neighbour agent-5 lost" "$TMP/run/agent-4.log" "$TMP/run/agent-6.log" \
 FROM=$(first_row run "r['agents'] < $N" "$KILL_TRACED")
 [ "$FROM" != - ] || fail "no trace row without agent 5"
 note "agent 5 killed after its checkpoint of round $KILL_CKPT (traced to round $KILL_TRACED); first row without it: round $FROM"
+WINDOW="$KILL_TRACED $FROM"
+WINDOW_TEXT="from the trace's last row at the kill to the first row without agent 5: its neighbours wait for it until they declare it lost"
 fault_table "kill_one" "kill -9 of agent 5 at round $KILL_CKPT of $ROUNDS" "$FROM" \
     "the kill: the first row without agent 5" "$R"
 echo "kill_one: ok"

@@ -75,7 +75,16 @@ scenario () {
     fi
     # final_J base_J ratio recover_round to_recover dis bias base_to_recover
     read -r fj bj ratio rec torec fd fb btorec <<< "$line"
-    ROWS+=("$name|${netem:-none}|$from|$fj|$bj|$ratio|$torec|$btorec|$fd|$fb|$secs")
+    # rounds/s (table.bash: trace_pace): the whole run, the undisturbed
+    # run, and both over the disturbance's rounds START..from
+    local pace bpace="-" wpace="-"
+    pace=$(trace_pace "$out/trace.jsonl")
+    if [ -n "$netem" ]; then
+        bpace=$(trace_pace "$BASE/trace.jsonl")
+        wpace="$(trace_pace "$out/trace.jsonl" "$START" "$from") ($(trace_pace "$BASE/trace.jsonl" "$START" "$from"))"
+    fi
+    echo "     $name: rounds/s $pace (undisturbed $bpace); during the disturbance (undisturbed): $wpace"
+    ROWS+=("$name|${netem:-none}|$from|$fj|$bj|$ratio|$torec|$btorec|$fd|$fb|$secs|$pace|$bpace|$wpace")
 }
 
 scenario baseline ""
@@ -89,8 +98,8 @@ for s in "${SCENARIOS[@]}"; do scenario "${s%%|*}" "${s#*|}"; done
 
 #   --- the table --------------------------------------------------------------
 table () {
-    echo "| scenario | impairment (every host's egress) | disturbed until round | final J | undisturbed J | ratio | rounds to recover | undisturbed, same round | final disagreement | final bias | seconds |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| scenario | impairment (every host's egress) | disturbed until round | final J | undisturbed J | ratio | rounds to recover | undisturbed, same round | final disagreement | final bias | seconds | rounds/s | undisturbed rounds/s | rounds/s during the disturbance (undisturbed) |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     local r; for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 }
 echo; table; echo
@@ -103,6 +112,13 @@ report round $START until the round in column 3 (or ${DIST_SECONDS} s), then rem
 Thresholds: disagreement <= $DIS_MAX, bias <= $BIAS_MAX, final J <= $J_FACTOR x undisturbed.
 "Rounds to recover": from the end of the disturbance, the first report round
 after which every row meets both thresholds ("-": never).
+"Rounds/s": report rounds per second of the coordinator's clock, from its
+trace.jsonl ("round" and "seconds" fields), from the first row after round
+0 to the last row (the start-up is not counted); "undisturbed rounds/s":
+the same on the baseline run's trace. "During the disturbance": from the
+first row at or after round $START to the last row at or before the round
+in column 3 (the impairment's rows), in brackets the baseline's over the
+same rounds.
 Network: $NS_KIND ($( [ "$NS_KIND" = wire ] && echo "userspace wire with netem's semantics: this kernel has no sch_netem" || echo "veth bridge, tc netem")), TCP rto_min $NS_RTO_MIN.
 
 Reproduce: \`bash tests/fault/netem.sh build\` (as root; \`ONLY=loss30\` for one scenario)

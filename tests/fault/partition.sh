@@ -95,11 +95,18 @@ fi
 read -r fj bj ratio rec torec fd fb btorec <<< "$line"
 merge=$(ns_merge_round "$R/trace.jsonl" "$heal" "$AGENTS")
 [ "$merge" != - ] && [ "$rec" != - ] && torec=$((rec - merge))
+#   rounds/s (table.bash: trace_pace): the whole run; before the cut (the
+#   undisturbed reference is sim, which has no wire: no pace of its own);
+#   while the cable was out (the rows of host 0's side)
+PACE=$(trace_pace "$R/trace.jsonl")
+PACE_BEFORE=$(trace_pace "$R/trace.jsonl" "" "$cut_round")
+PACE_CUT=$(trace_pace "$R/trace.jsonl" "$cut_round" "$heal")
+echo "     rounds/s: $PACE; before the cut: $PACE_BEFORE; while cut off: $PACE_CUT"
 
 table () {
-    echo "| scenario | disturbance | healed at round | merged at round | final round | final J | undisturbed J (sim, same round) | ratio | rounds to recover (after the merge) | seconds to recover (after heal) | final disagreement | final bias |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-    echo "| partition | host $CUT_HOST's cable pulled at round $cut_round for $PART_SECONDS s | $heal | $merge | $FINAL | $fj | $bj | $ratio | $torec | $PART_REC_SECONDS | $fd | $fb |"
+    echo "| scenario | disturbance | healed at round | merged at round | final round | final J | undisturbed J (sim, same round) | ratio | rounds to recover (after the merge) | seconds to recover (after heal) | final disagreement | final bias | rounds/s | undisturbed rounds/s (the same run before the cut) | rounds/s during the cut |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| partition | host $CUT_HOST's cable pulled at round $cut_round for $PART_SECONDS s | $heal | $merge | $FINAL | $fj | $bj | $ratio | $torec | $PART_REC_SECONDS | $fd | $fb | $PACE | $PACE_BEFORE | $PACE_CUT |"
 }
 echo; table; echo
 ns_table_section "partition.sh" "$(cat <<EOF2
@@ -114,6 +121,15 @@ Thresholds: disagreement <= $DIS_MAX, bias <= $BIAS_MAX, final J <= $J_FACTOR x 
 has all 12 agents, none lost),
 the first report round after which every row meets both thresholds, with all
 12 agents scored and none lost.
+"Rounds/s": report rounds per second of the coordinator's clock, from its
+trace.jsonl ("round" and "seconds" fields), from the first row after round
+0 to the last row (the start-up is not counted; rounds jumped at the
+merge count). The undisturbed reference is sim, which has no wire and no
+pace of its own, so "undisturbed rounds/s" is the same run's before the
+cut (first row after round 0 to the last row at or before round
+$cut_round); "during the cut": from the row at round $cut_round to the
+last row at or before round $heal (the heal), the rows of the side with
+the coordinator.
 Network: $NS_KIND, "$WIRE_DELAY" on every host in both runs.
 
 Reproduce: \`bash tests/fault/partition.sh build\` (as root)

@@ -50,6 +50,8 @@ GONE=$(first_row run "r['agents'] < $N" "$KILL_TRACED")
 FROM=$(first_row run "r['agents'] == $N" "$RESTART_TRACED")
 [ "$FROM" != - ] || fail "no trace row with agent 5 back"
 note "agent 5 killed after its checkpoint of round $KILL_CKPT, first row without it: round $GONE; restarted (traced to round $RESTART_TRACED), first row with it again: round $FROM"
+WINDOW="$KILL_TRACED $FROM"
+WINDOW_TEXT="from the trace's last row at the kill to the first row with agent 5 back"
 fault_table "restart" "kill -9 of agent 5 at round $KILL_CKPT of $ROUNDS, restarted from its checkpoint once the trace showed it gone (trace then at round $RESTART_TRACED; all 16 again from round $FROM)" \
     "$FROM" "the restart: the first row with agent 5 back" "$R"
 

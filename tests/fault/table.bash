@@ -8,6 +8,34 @@
 # The table goes to BUILD/faults-table.md, so a test run never edits the
 # source tree; SS_FAULTS_TABLE=docs/faults-table.md refreshes the README's
 # table, SS_FAULTS_TABLE=- writes nothing.
+#
+# trace_pace TRACE [FROM [TO]]: rounds/s of a coordinator's trace.jsonl
+# between two rows, from their "round" and "seconds" fields: the first
+# row with round >= FROM (default: the first row's round + 1, i.e. from
+# the first row after round 0: the start barrier and the keygen/start-up
+# are not counted) and the last row with round <= TO (default: the last
+# row); (round_b - round_a) / (seconds_b - seconds_a), "%.1f", or "-"
+# (no trace, fewer than two such rows, or no time between them). As
+# `swarmshape experiment` computes its rounds/s.
+trace_pace () {
+    python3 - "$@" <<'PY' 2> /dev/null || echo -
+import json, sys
+try:
+    rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+except OSError:
+    rows = []
+frm = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != '' else (rows[0]['round'] + 1 if rows else 0)
+to = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != '' else None
+a = next((r for r in rows if r['round'] >= frm), None)
+b = [r for r in rows if to is None or r['round'] <= to]
+b = b[-1] if b else None
+if a is None or b is None or b['round'] <= a['round'] or not b['seconds'] > a['seconds']:
+    print('-')
+else:
+    print('%.1f' % ((b['round'] - a['round']) / (b['seconds'] - a['seconds'])))
+PY
+}
+
 ns_table_section () {
     local file=${SS_FAULTS_TABLE:-$BUILD/faults-table.md}
     [ "$file" = - ] && return 0

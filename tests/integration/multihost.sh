@@ -88,18 +88,32 @@ fi
 read -r fj bj ratio rec torec fd fb btorec <<< "$line"
 merge=$(ns_merge_round "$R/trace.jsonl" "$PART_HEAL" "$AGENTS")
 [ "$merge" != - ] && [ "$rec" != - ] && torec=$((rec - merge))
+#   rounds/s (table.bash: trace_pace): run 2, run 1 (undisturbed), and
+#   both over the rounds the link was down
+PACE=$(trace_pace "$R/trace.jsonl")
+BPACE=$(trace_pace "$TMP/run/trace.jsonl")
+WPACE="$(trace_pace "$R/trace.jsonl" "$PART_CUT" "$PART_HEAL") ($(trace_pace "$TMP/run/trace.jsonl" "$PART_CUT" "$PART_HEAL"))"
+echo "     rounds/s: $PACE (undisturbed run 1: $BPACE); while the link was down (run 1, same rounds): $WPACE"
 ns_table_section "multihost.sh" "$(cat <<EOF2
 Three namespaces on a veth bridge, each starting its 4 agents from its own
 \`swarmshape plan\` bundle; the undisturbed run equals sim ($(cat "$TMP/cmp")).
 Then (rounds = 0, stopped $EXTRA_ROUNDS report rounds after the recovery) host 2's
 link (its bridge port) goes down for $PART_SECONDS s. Faults: heartbeat ${FAULT_HEARTBEAT_MS} ms,
 round timeout ${FAULT_ROUND_TIMEOUT_MS} ms, lost after ${FAULT_LOST_AFTER_MS} ms.
+"Rounds/s": report rounds per second of the coordinator's clock, from its
+trace.jsonl ("round" and "seconds" fields), from the first row after round
+0 to the last row (the start-up is not counted; rounds jumped at the merge
+count); "undisturbed rounds/s": the same on the first run's trace ($ROUNDS
+rounds, no deadlines). "While the link was down": from the row at round
+$PART_CUT to the last row at or before round $PART_HEAL (the side with the
+coordinator), in brackets the first run's from round $PART_CUT to its last
+row at or before round $PART_HEAL (it ends at round $ROUNDS).
 
 Reproduce: \`bash tests/integration/multihost.sh build\` (as root)
 
-| scenario | link down at round | up at round | merged at round | final round | final J | sim J, same round | ratio | rounds to recover (after the merge) | seconds to recover | final disagreement | final bias |
-|---|---|---|---|---|---|---|---|---|---|---|---|
-| host 2 link down | $PART_CUT | $PART_HEAL | $merge | $FINAL | $fj | $bj | $ratio | $torec | $PART_REC_SECONDS | $fd | $fb |
+| scenario | link down at round | up at round | merged at round | final round | final J | sim J, same round | ratio | rounds to recover (after the merge) | seconds to recover | final disagreement | final bias | rounds/s | undisturbed rounds/s | rounds/s while the link was down (undisturbed) |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| host 2 link down | $PART_CUT | $PART_HEAL | $merge | $FINAL | $fj | $bj | $ratio | $torec | $PART_REC_SECONDS | $fd | $fb | $PACE | $BPACE | $WPACE |
 EOF2
 )"
 finish

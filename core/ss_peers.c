@@ -37,6 +37,7 @@ struct ss_peers_t {
     uint64_t *out;              //  K: masses sent this round, all links
     int64_t samples [SS_PEERS_SAMPLES];     //  clean round durations (us)
     int n_samples, next_sample;
+    int64_t typical_us, slow_us;            //  their median and largest (-1: too few)
     uint64_t counters [SS_CTR_COUNT];
 };
 
@@ -50,6 +51,7 @@ ss_peers_new (const ss_peers_config_t *config, int K, int self_id, int n,
         return NULL;
     self->config = *config;
     self->K = K;
+    self->typical_us = self->slow_us = -1;     //  not measured yet
     self->self_id = self_id;
     self->n = n;
     size_t m = (size_t) (n > 0? n: 1);
@@ -124,6 +126,7 @@ ss_peers_start (ss_peers_t *self, int64_t now, uint64_t round, uint64_t epoch,
     self->started = false;
     self->started_at = self->round_start = now;
     self->n_samples = self->next_sample = 0;
+    self->typical_us = self->slow_us = -1;
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
         peer->state = SS_PEER_LIVE;
@@ -219,27 +222,32 @@ s_cmp_int64 (const void *a, const void *b)
     return x < y? -1: x > y;
 }
 
-double
-ss_peers_typical_ms (const ss_peers_t *self)
+//  The median and the largest of the samples, once per new sample (the
+//  rules ask for them several times a round)
+static void
+s_measure (ss_peers_t *self)
 {
-    if (self->n_samples < 5)
-        return -1;              //  not measured yet
+    if (self->n_samples < 5) {
+        self->typical_us = self->slow_us = -1;      //  not measured yet
+        return;
+    }
     int64_t sorted [SS_PEERS_SAMPLES];
     memcpy (sorted, self->samples, (size_t) self->n_samples * sizeof (int64_t));
     qsort (sorted, (size_t) self->n_samples, sizeof (int64_t), s_cmp_int64);
-    return sorted [self->n_samples / 2] / (double) S_US_PER_MS;
+    self->typical_us = sorted [self->n_samples / 2];
+    self->slow_us = sorted [self->n_samples - 1];
+}
+
+double
+ss_peers_typical_ms (const ss_peers_t *self)
+{
+    return self->typical_us < 0? -1: self->typical_us / (double) S_US_PER_MS;
 }
 
 double
 ss_peers_slow_ms (const ss_peers_t *self)
 {
-    if (self->n_samples < 5)
-        return -1;
-    int64_t slow = 0;
-    for (int i = 0; i < self->n_samples; i++)
-        if (self->samples [i] > slow)
-            slow = self->samples [i];
-    return slow / (double) S_US_PER_MS;
+    return self->slow_us < 0? -1: self->slow_us / (double) S_US_PER_MS;
 }
 
 double
@@ -742,6 +750,7 @@ ss_peers_end (ss_peers_t *self, int64_t now)
         self->next_sample = (self->next_sample + 1) % SS_PEERS_SAMPLES;
         if (self->n_samples < SS_PEERS_SAMPLES)
             self->n_samples++;
+        s_measure (self);
     }
     uint64_t epoch = self->epoch;
     const char *why = "a neighbour's epoch";

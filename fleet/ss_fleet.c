@@ -224,9 +224,11 @@ static const ss_fleet_key_t s_keys [] = {
 
     { "links", SS_FLEET_SECTION, NONE, 0, 0, NULL, NULL, NULL, NULL, 0,
       "how agents' links are made; not part of the fleet id" },
-    { "links/connections", SS_FLEET_INT, F (connections), 1, 8, NULL, NULL, "2", NULL, 0,
-      "connections per tcp:// link, used in turn, stalled ones passed over: a lost "
-      "segment never holds the next round's estimate (ipc:// links have one) (1..8)" },
+    { "links/connections", SS_FLEET_INT, F (connections), 1, 8, NULL, NULL, "8", NULL, 0,
+      "connections open per tcp:// link: two used in turn, all of them (and two copies "
+      "of each estimate, links/copies) for 100 rounds after one was seen retransmitting, "
+      "stalled ones passed over: a lost segment never holds the next round's estimate "
+      "(ipc:// links have one) (1..8)" },
     { "links/transport", SS_FLEET_ENUM, F (transport), 0, 0, s_transport_word,
       "transport", "auto", NULL, 0, "auto: agents of one host over ipc://, others tcp:// "
       "| tcp: tcp:// everywhere (CURVE on both)" },

@@ -116,10 +116,13 @@ fleet
 
     #   Links between agents. Not part of the fleet id.
     links
-        connections = 2         #   [2] connections per tcp:// link, used in
-                                #   turn, stalled ones passed over: a lost
-                                #   segment never holds the next round's
-                                #   estimate (ipc:// links have one) (1..8)
+        connections = 8         #   [8] connections open per tcp:// link: two
+                                #   used in turn, all of them (and two copies of
+                                #   each estimate, links/copies) for 100 rounds
+                                #   after one was seen retransmitting, stalled
+                                #   ones passed over: a lost segment never holds
+                                #   the next round's estimate (ipc:// links have
+                                #   one) (1..8)
         transport = auto        #   [auto] auto: agents of one host over ipc://,
                                 #   others over tcp:// | tcp: tcp:// everywhere
                                 #   (CURVE on both)

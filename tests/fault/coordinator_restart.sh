@@ -4,7 +4,10 @@
 #   notice: the run completes, trace.jsonl has rows before and after the gap
 #   (rounds strictly increasing, no duplicates), summary.json counts the
 #   report rounds of the gap in missed_reports, and the final positions
-#   equal an undisturbed `swarmshape sim` to 1e-9.
+#   equal an undisturbed `swarmshape sim` to 1e-9. The agents' links to the
+#   coordinator queue their reports while it is away (send HWM 1000, not
+#   ZMQ_IMMEDIATE), so the gap is what was in flight when it died: none to
+#   a few report rounds, logged and counted either way.
 #   (rounds = 4000, not 600: 10 agents run ~500 rounds/s, and the fleet must
 #   outlive the coordinator's 2 s absence.) Every wait is bounded; every
 #   process started here is killed by pid on exit.
@@ -53,8 +56,8 @@ arc=0
 for pid in "${APIDS[@]}"; do finish "$pid" 60 || arc=$?; done
 [ $arc -eq 0 ] && pass "every agent exited 0" || fail "an agent exited $arc"
 grep "resum" "$T/coord2.err" | sed 's/^/    /'
-grep -q "resumed run: last traced round $R, missed rounds" "$T/coord2.err" \
-    && pass "restart logged its gap" || fail "no 'resumed run: last traced round $R, missed rounds' line"
+grep -Eq "resumed run: last traced round $R, missed (rounds|none)" "$T/coord2.err" \
+    && pass "restart logged its gap (or none)" || fail "no 'resumed run: last traced round $R, missed ...' line"
 
 python3 - "$OUT" "$T/sim" "${R:--1}" "$ROUNDS" "$EVERY" "$N" <<'PY' || FAILS=$((FAILS + 1))
 import json, sys
@@ -76,7 +79,6 @@ never = len(expected - set(rs))
 summary = json.load(open(out + '/summary.json'))
 print('    first row after restart: %s, gap %d report rounds, never traced %d, missed_reports %d'
       % (S, gap, never, summary['missed_reports']))
-check(summary['missed_reports'] > 0, 'missed_reports > 0')
 check(summary['missed_reports'] == gap == never, 'missed_reports equals the gap')
 check(summary['rounds'] == rounds and rs[-1] == rounds, 'trace and summary reach round %d' % rounds)
 check(summary['agents'] == n and summary['lost'] == [], 'summary: %d agents, none lost' % n)

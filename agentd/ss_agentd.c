@@ -441,16 +441,26 @@ s_report_skipped (ss_agentd_t *self, uint64_t from, uint64_t r)
 //  for longer than lost_after_ms (a 500-process ring on a loaded host runs
 //  its regions many rounds apart): if we left at once, it would declare us
 //  lost and change its epoch in its last round. A signal ends the wait; a
-//  neighbour that goes silent is lost (its liveness rules), which ends it
-//  too. -1 when the wait is over (the run ends), 0 while it goes on.
+//  neighbour silent for 10 heartbeats (at least 5 s, at most lost_after_ms)
+//  is not waited for: it has gone. -1 when the wait is over (the run ends), 0 while it goes on.
 static int
 s_linger (ss_agentd_t *self)
 {
     if (self->stopping || s_stop_signal)
         return -1;
+    //  A neighbour that lingers or runs heartbeats on a timer: one silent
+    //  that long has gone (its STOPPING heartbeats lost, say), even where
+    //  lost_after_ms is minutes
+    int64_t silent = (int64_t) self->fleet->heartbeat_ms * 10;
+    silent = silent < 5000? 5000: silent;
+    silent = silent > self->fleet->lost_after_ms? self->fleet->lost_after_ms: silent;
+    int64_t now = s_now ();
     int waiting = 0;
-    for (int p = 0; p < self->n; p++)
-        waiting += !self->done [p] && ss_peers_peer (self->peers, p)->state != SS_PEER_LOST;
+    for (int p = 0; p < self->n; p++) {
+        ss_peer_t *peer = ss_peers_peer (self->peers, p);
+        waiting += !self->done [p] && peer->state != SS_PEER_LOST
+                && now - peer->last_heard < silent * 1000;
+    }
     if (waiting == 0) {
         if (self->lingering)
             s_info (self, "every neighbour finished: exiting");
@@ -911,8 +921,9 @@ s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
     ss_agentd_t *self = (ss_agentd_t *) arg;
-    self->counters [SS_CTR_TCP_TUNED] += (uint64_t) ss_tcptune_drain (ss_links_tune (self->links),
-                                                                   sock);
+    ss_tcptune_t *tune = ss_links_tune (self->links);
+    self->counters [SS_CTR_TCP_TUNED] += (uint64_t) ss_tcptune_drain (tune, sock);
+    self->counters [SS_CTR_CONN_LIMITED] = ss_tcptune_limited (tune);
     return 0;
 }
 
@@ -1144,6 +1155,10 @@ ss_agentd_run (ss_agentd_t *self)
     //  cost of a round's messaging)
     if (ss_links_zap (self->links))
         zloop_reader (self->loop, ss_zap_socket (ss_links_zap (self->links)), s_on_zap, self);
+    //  ... except the ROUTER's monitor: a flood of connections from one
+    //  address is cut as it comes
+    if (ss_links_router_monitor (self->links))
+        zloop_reader (self->loop, ss_links_router_monitor (self->links), s_on_tcptune, self);
     zloop_timer (self->loop, (size_t) fleet->heartbeat_ms, 0, s_on_heartbeat_timer, self);
 
     char list [512] = "";

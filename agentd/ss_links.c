@@ -37,6 +37,7 @@ struct ss_links_t {
     int connections;
     s_link_t *links;
     zsock_t *router;
+    zsock_t *router_monitor;    //  its accepted connections (in the tcptune)
     zsock_t *coord;
     ss_zap_t *zap;
     zcert_t *cert;
@@ -217,7 +218,9 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_handshake_ivl (self->router, S_HANDSHAKE_MS);
     zsock_set_backlog (self->router, S_BACKLOG);
     s_keepalive (self->router, fleet);
-    ss_tcptune_watch (self->tune, self->router);
+    //  At most twice what the neighbours need, plus room, per remote address
+    self->router_monitor = ss_tcptune_watch_accepts (self->tune, self->router,
+        ss_connlimit_bound (config->n * self->connections));
     if (!config->insecure)
         ss_keys_apply_server (self->router, self->cert);
     if (zsock_bind (self->router, "tcp://%s:%d", address, me->port) < 0) {
@@ -334,6 +337,12 @@ ss_zap_t *
 ss_links_zap (ss_links_t *self)
 {
     return self->zap;
+}
+
+zsock_t *
+ss_links_router_monitor (ss_links_t *self)
+{
+    return self->router_monitor;
 }
 
 int

@@ -60,6 +60,9 @@ zsock_t *ss_links_router (ss_links_t *self);
 zsock_t *ss_links_coordinator (ss_links_t *self);
 //  The ZAP handler and its socket (NULL when insecure)
 ss_zap_t *ss_links_zap (ss_links_t *self);
+//  The ROUTER's socket monitor (connections per address bounded,
+//  ss_tcptune_watch_accepts), for the reactor to read at once; or NULL
+zsock_t *ss_links_router_monitor (ss_links_t *self);
 //  Connections to neighbour p (links/connections over tcp://, 1 over
 //  ipc://); p < 0: links/connections
 int ss_links_connections (ss_links_t *self, int p);

@@ -1,9 +1,11 @@
 /*  ss_tcptune: TCP options per connection, through ZeroMQ's socket monitor. */
 #include "ss_tcptune.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -25,9 +27,11 @@ struct ss_tcptune_t {
     ss_tcpopt_t opt;
     zsock_t *monitors [S_MAX_WATCHED];
     int fds [S_MAX_WATCHED];    //  its last connection's descriptor, or -1
+    ss_connlimit_t *limits [S_MAX_WATCHED];     //  accepted ones per address, or NULL
     int n;
     uint64_t tuned, refused;
     int said;                   //  refusal bits already logged
+    int64_t warned;             //  when a refused connection was last logged
 };
 
 int
@@ -72,8 +76,10 @@ ss_tcptune_destroy (ss_tcptune_t **self_p)
     ss_tcptune_t *self = *self_p;
     if (!self)
         return;
-    for (int i = 0; i < self->n; i++)
+    for (int i = 0; i < self->n; i++) {
         zsock_destroy (&self->monitors [i]);
+        ss_connlimit_destroy (&self->limits [i]);
+    }
     free (self);
     *self_p = NULL;
 }
@@ -85,10 +91,33 @@ ss_tcptune_active (ss_tcptune_t *self)
         || self->opt.thin_linear;
 }
 
+static zsock_t *s_watch (ss_tcptune_t *self, zsock_t *sock);
+
 zsock_t *
 ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock)
 {
-    if (!ss_tcptune_active (self) || self->n == S_MAX_WATCHED)
+    if (!ss_tcptune_active (self))
+        return NULL;
+    return s_watch (self, sock);
+}
+
+zsock_t *
+ss_tcptune_watch_accepts (ss_tcptune_t *self, zsock_t *sock, int limit)
+{
+    ss_connlimit_t *table = ss_connlimit_new (limit);
+    zsock_t *monitor = table? s_watch (self, sock): NULL;
+    if (!monitor) {
+        ss_connlimit_destroy (&table);
+        return NULL;
+    }
+    self->limits [self->n - 1] = table;
+    return monitor;
+}
+
+static zsock_t *
+s_watch (ss_tcptune_t *self, zsock_t *sock)
+{
+    if (self->n == S_MAX_WATCHED)
         return NULL;
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://ss-tcptune-%p", (void *) sock);
@@ -108,6 +137,35 @@ ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock)
     self->fds [self->n] = -1;
     self->monitors [self->n++] = monitor;
     return monitor;
+}
+
+//  The remote address of an accepted TCP connection fd, as text, when fd
+//  is that (its local port is the one the event's endpoint names: a
+//  descriptor closed and reused since is not); false otherwise
+static bool
+s_accepted_address (int fd, const char *endpoint, char *address, size_t size)
+{
+    struct sockaddr_storage local, peer;
+    socklen_t llen = sizeof local, plen = sizeof peer;
+    if (getsockname (fd, (struct sockaddr *) &local, &llen)
+    ||  getpeername (fd, (struct sockaddr *) &peer, &plen))
+        return false;
+    const char *colon = strrchr (endpoint, ':');
+    long port = colon? strtol (colon + 1, NULL, 10): -1;
+    const void *raw;
+    int local_port;
+    if (peer.ss_family == AF_INET && local.ss_family == AF_INET) {
+        raw = &((struct sockaddr_in *) &peer)->sin_addr;
+        local_port = ntohs (((struct sockaddr_in *) &local)->sin_port);
+    }
+    else
+    if (peer.ss_family == AF_INET6 && local.ss_family == AF_INET6) {
+        raw = &((struct sockaddr_in6 *) &peer)->sin6_addr;
+        local_port = ntohs (((struct sockaddr_in6 *) &local)->sin6_port);
+    }
+    else
+        return false;           //  not TCP (ipc://): not limited
+    return local_port == port && inet_ntop (peer.ss_family, raw, address, (socklen_t) size);
 }
 
 int
@@ -132,16 +190,42 @@ ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
             memcpy (&event, zmq_msg_data (&frame), 2);
             memcpy (&value, (uint8_t *) zmq_msg_data (&frame) + 2, 4);
         }
-        while (zmq_msg_more (&frame)) {
+        char endpoint [128] = "";
+        for (int part = 0; zmq_msg_more (&frame); part++) {
             zmq_msg_close (&frame);
             zmq_msg_init (&frame);
             if (zmq_msg_recv (&frame, handle, ZMQ_DONTWAIT) < 0)
                 break;
+            size_t size = zmq_msg_size (&frame);
+            if (part == 0 && size < sizeof endpoint) {
+                memcpy (endpoint, zmq_msg_data (&frame), size);
+                endpoint [size] = 0;
+            }
         }
         zmq_msg_close (&frame);
-        if (ok && i < self->n && (event & (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED))
-        &&  self->fds [i] == (int) value)
-            self->fds [i] = -1;
+        ss_connlimit_t *limit = i < self->n? self->limits [i]: NULL;
+        if (ok && i < self->n && (event & (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED))) {
+            if (self->fds [i] == (int) value)
+                self->fds [i] = -1;
+            if (limit)
+                ss_connlimit_close (limit, (int) value);
+        }
+        char address [SS_CONNLIMIT_ADDRESS];
+        if (ok && limit && (event & ZMQ_EVENT_ACCEPTED)
+        &&  s_accepted_address ((int) value, endpoint, address, sizeof address)
+        &&  !ss_connlimit_accept (limit, (int) value, address)) {
+            //  Over the bound: libzmq sees the end of the stream and closes it
+            shutdown ((int) value, SHUT_RDWR);
+            int64_t now = zclock_mono ();
+            if (self->warned == 0 || now - self->warned >= 1000) {
+                self->warned = now;
+                zsys_warning ("refused a connection from %s: %d open from there, the "
+                              "bound (%llu refused so far)", address,
+                              ss_connlimit_count (limit, address),
+                              (unsigned long long) ss_connlimit_refused (limit));
+            }
+            continue;
+        }
         if (!ok || !(event & (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED)))
             continue;
         int missed = ss_tcpopt_apply ((int) value, &self->opt);
@@ -213,4 +297,14 @@ uint64_t
 ss_tcptune_refused (ss_tcptune_t *self)
 {
     return self->refused;
+}
+
+uint64_t
+ss_tcptune_limited (ss_tcptune_t *self)
+{
+    uint64_t refused = 0;
+    for (int i = 0; i < self->n; i++)
+        if (self->limits [i])
+            refused += ss_connlimit_refused (self->limits [i]);
+    return refused;
 }

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <czmq.h>
+#include "ss_connlimit.h"
 
 typedef struct {
     int rto_min_us;             //  > 0: the retransmission timeout's floor
@@ -55,6 +56,11 @@ bool ss_tcptune_active (ss_tcptune_t *self);
 //  Watch sock's connections (before it connects or binds); its monitor
 //  socket (for the reactor), or NULL when off or the monitor failed
 zsock_t *ss_tcptune_watch (ss_tcptune_t *self, zsock_t *sock);
+//  Watch a listening socket's accepted connections, whatever the options:
+//  tuned as above, and at most `limit` live ones per remote address (TCP
+//  only; one above it is shut down at once, counted and logged at most
+//  once a second). Its monitor socket, or NULL
+zsock_t *ss_tcptune_watch_accepts (ss_tcptune_t *self, zsock_t *sock, int limit);
 //  Read and act on every pending event of one monitor: connections tuned
 int ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor);
 //  Is this TCP connection stalled (TCP_INFO)? SS_TCP_RETRANSMITTING (a
@@ -77,5 +83,7 @@ zsock_t *ss_tcptune_monitor (ss_tcptune_t *self, int i);
 //  once per connection)
 uint64_t ss_tcptune_tuned (ss_tcptune_t *self);
 uint64_t ss_tcptune_refused (ss_tcptune_t *self);
+//  Connections refused over the per-address bound, all watched sockets
+uint64_t ss_tcptune_limited (ss_tcptune_t *self);
 
 #endif

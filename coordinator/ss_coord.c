@@ -42,6 +42,7 @@
 #include "ss_runlog.h"
 #include "ss_score.h"
 #include "ss_targets.h"
+#include "ss_tcptune.h"
 #include "ss_view.h"
 #include "ss_zap.h"
 
@@ -108,6 +109,8 @@ struct ss_coord_t {
     int applied, verified;      //  targets in force in the scoring, checked
     ss_runlog_t *log;
     zsock_t *router;
+    ss_tcptune_t *tune;         //  its accepted connections, bounded per address
+    zsock_t *router_monitor;
     ss_zap_t *zap;
     zcert_t *cert;
     zloop_t *loop;
@@ -1150,6 +1153,7 @@ ss_coord_destroy (ss_coord_t **self_p)
     ss_view_destroy (&self->view);
     ss_progress_destroy (&self->shown);
     zloop_destroy (&self->loop);
+    ss_tcptune_destroy (&self->tune);
     zsock_destroy (&self->router);
     ss_zap_destroy (&self->zap);
     zcert_destroy (&self->cert);
@@ -1347,6 +1351,18 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     zsock_set_tcp_keepalive_cnt (self->router, 3);
     if (self->cert)
         ss_keys_apply_server (self->router, self->cert);
+    //  At most twice what the fleet needs from one address (every agent,
+    //  and operators), plus room: a stranger's flood of half-open
+    //  handshakes is bounded (agentd/ss_connlimit.h)
+    ss_tcpopt_t none = { 0 };
+    self->tune = ss_tcptune_new (&none);
+    if (self->tune)
+        self->router_monitor = ss_tcptune_watch_accepts (self->tune, self->router,
+                                                         ss_connlimit_bound (self->n + 16));
+    if (!self->router_monitor) {
+        snprintf (err, sizeof err, "cannot watch the coordinator's connections");
+        return s_fail (&self, rc, 1, err);
+    }
     if (zsock_bind (self->router, "%s", fleet->coordinator) == -1) {
         snprintf (err, sizeof err, "%s: coordinator/endpoint: cannot bind %s: %s",
                   fleet->path, fleet->coordinator, zmq_strerror (zmq_errno ()));
@@ -1360,6 +1376,16 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
         return s_fail (&self, rc, 1, NULL);
     *rc = 0;
     return self;
+}
+
+//  The ROUTER's connections: counted per address, the excess shut down
+static int
+s_on_monitor (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    ss_coord_t *self = (ss_coord_t *) arg;
+    ss_tcptune_drain (self->tune, sock);
+    return 0;
 }
 
 int
@@ -1379,6 +1405,7 @@ ss_coord_run (ss_coord_t *self)
     //  Bound: systemctl start returns (Type=notify)
     ss_notify_ready ();
     zloop_reader (self->loop, self->router, s_on_router, self);
+    zloop_reader (self->loop, self->router_monitor, s_on_monitor, self);
     if (self->zap)
         zloop_reader (self->loop, ss_zap_socket (self->zap), s_on_zap, self);
     zloop_timer (self->loop, (size_t) self->fleet->heartbeat_ms, 0, s_on_liveness, self);
@@ -1389,6 +1416,9 @@ ss_coord_run (ss_coord_t *self)
             break;
     }
     ss_notify_stopping ();
+    if (ss_tcptune_limited (self->tune))
+        s_say (self, "coordinator: %llu connections refused: too many from one address\n",
+               (unsigned long long) ss_tcptune_limited (self->tune));
     if (s_write_files (self))
         self->exit_code = 1;
     return self->exit_code;

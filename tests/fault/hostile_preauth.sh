@@ -21,6 +21,13 @@
 #      timeout (10 s); the growth per connection stays within IDLE_KB
 #      (64 KB; 192 under ASan);
 #      SIGTERM under the attack ends both within 5 s, exit 0.
+#   c. A bound on connections per address: FLOOD (3 x the bound) idle
+#      connections at once from one address to an agent and a coordinator.
+#      The established connections to each never exceed the bound (2 x what
+#      the fleet needs from one address + 256: 320 here) by more than the
+#      handshakes in flight, the excess is shut down at once (not after the
+#      10 s handshake timeout), the refusals are counted (agent: counter
+#      address_limit; coordinator: its exit line), and both stop on SIGTERM.
 #   Usage: hostile_preauth.sh BUILD_DIR
 source "$(dirname "$0")/common.bash"
 source "$(dirname "$0")/hostile_lib.bash"
@@ -121,4 +128,56 @@ closed_within "coordinator, idle" "$TMP/idle.coord" 12500
 note "idle: VmRSS of agent 0 $first_a kB before, peak $peak_a kB; coordinator $first_c kB, peak $peak_c kB"
 check_le "idle: agent 0's growth per connection (kB)" $(((peak_a - first_a) / CONN)) "$IDLE_KB"
 check_le "idle: the coordinator's growth per connection (kB)" $(((peak_c - first_c) / CONN)) "$IDLE_KB"
+#   --- c. a bound on connections per address ----------------------------
+BOUND=320
+FLOOD=$((3 * BOUND))
+mkdir -p "$TMP/flood"
+"$AGENTD" --fleet "$FLEET" --id 0 --state-dir "$TMP/flood/state" "${FAULTS[@]}" \
+    > "$TMP/flood/agent-0.log" 2>&1 &
+FA=$!; OTHER_PIDS+=($FA)
+"$COORD" --fleet "$FLEET" --out "$TMP/flood/coord" --fresh "${FAULTS[@]}" \
+    > "$TMP/flood/coordinator.log" 2>&1 &
+FC=$!; OTHER_PIDS+=($FC)
+fup () { grep -q "start: fleet" "$TMP/flood/agent-0.log" && [ -s "$TMP/flood/coord/trace.jsonl" ]; }
+wait_until 20 fup || fail "flood: agent 0 or the coordinator did not start"
+"$PREAUTH" 127.0.0.1 "$BASE_PORT" "$FLOOD" 6 idle > "$TMP/flood.agent" 2>&1 &
+PA=$!; OTHER_PIDS+=($PA)
+"$PREAUTH" 127.0.0.1 "$CPORT" "$FLOOD" 6 idle > "$TMP/flood.coord" 2>&1 &
+PC=$!; OTHER_PIDS+=($PC)
+#   established () PORT: connections the server side holds on PORT
+established () { ss -Htn state established "( sport = :$1 )" 2>/dev/null | wc -l; }
+most_a=0; most_c=0
+for i in $(seq 1 20); do
+    sleep 0.25
+    a=$(established "$BASE_PORT"); c=$(established "$CPORT")
+    [ "$a" -gt "$most_a" ] && most_a=$a
+    [ "$c" -gt "$most_c" ] && most_c=$c
+done
+timeout 30 tail --pid=$PA -f /dev/null
+timeout 30 tail --pid=$PC -f /dev/null
+note "flood of $FLOOD from one address: at most $most_a established at agent 0, $most_c at the coordinator (bound $BOUND)"
+#   Handshakes accepted by the kernel but not yet counted by the monitor
+check_le "flood: established at agent 0" "$most_a" $((BOUND + 64))
+check_le "flood: established at the coordinator" "$most_c" $((BOUND + 64))
+note "flood, agent 0: $(cat "$TMP/flood.agent")"
+note "flood, coordinator: $(cat "$TMP/flood.coord")"
+#   Refused at once: preauth saw the server close far more than the excess
+#   of one wave, well before the handshake timeout
+for who in agent coord; do
+    line=$(cat "$TMP/flood.$who")
+    closed=$(sed -n 's/.* \([0-9]*\) closed by the server.*/\1/p' <<< "$line")
+    [ "${closed:-0}" -ge $((FLOOD - BOUND)) ] \
+        || fail "flood ($who): the server closed only ${closed:-0} of $FLOOD"
+done
+term_within $FA 5 || fail "flood: agent 0 ignored SIGTERM"
+wait $FA
+term_within $FC 5 || fail "flood: the coordinator ignored SIGTERM"
+wait $FC
+limited=$(awk '$1 == "counter" && $2 == "address_limit" { print $3 }' "$TMP/flood/state/agent-0.state")
+[ "${limited:-0}" -ge $((FLOOD - BOUND)) ] \
+    && note "flood: agent 0 refused $limited connections over the bound" \
+    || fail "flood: agent 0 counted ${limited:-none} refusals"
+grep -q "connections refused: too many from one address" "$TMP/flood/coordinator.log" \
+    && note "flood: the coordinator counted its refusals: $(grep "connections refused" "$TMP/flood/coordinator.log")" \
+    || fail "flood: the coordinator said nothing of refusals: $(tail -3 "$TMP/flood/coordinator.log")"
 echo "hostile_preauth: ok"

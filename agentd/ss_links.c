@@ -104,6 +104,7 @@ ss_links_destroy (ss_links_t **self_p)
     ss_links_t *self = *self_p;
     if (!self)
         return;
+    ss_tcptune_stop (self->tune);
     for (int p = 0; self->links && p < self->config.n; p++)
         for (int c = 0; c < S_MAX_CONNECTIONS; c++)
             zsock_destroy (&self->links [p].dealers [c]);

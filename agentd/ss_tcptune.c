@@ -26,6 +26,7 @@
 struct ss_tcptune_t {
     ss_tcpopt_t opt;
     zsock_t *monitors [S_MAX_WATCHED];
+    zsock_t *watched [S_MAX_WATCHED];   //  the socket each monitor watches
     int fds [S_MAX_WATCHED];    //  its last connection's descriptor, or -1
     ss_connlimit_t *limits [S_MAX_WATCHED];     //  accepted ones per address, or NULL
     int n;
@@ -84,6 +85,16 @@ ss_tcptune_destroy (ss_tcptune_t **self_p)
     *self_p = NULL;
 }
 
+void
+ss_tcptune_stop (ss_tcptune_t *self)
+{
+    for (int i = 0; self && i < self->n; i++)
+        if (self->watched [i]) {
+            zmq_socket_monitor (zsock_resolve (self->watched [i]), NULL, 0);
+            self->watched [i] = NULL;
+        }
+}
+
 bool
 ss_tcptune_active (ss_tcptune_t *self)
 {
@@ -135,6 +146,7 @@ s_watch (ss_tcptune_t *self, zsock_t *sock)
         return NULL;
     }
     self->fds [self->n] = -1;
+    self->watched [self->n] = sock;
     self->monitors [self->n++] = monitor;
     return monitor;
 }

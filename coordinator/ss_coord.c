@@ -1153,8 +1153,9 @@ ss_coord_destroy (ss_coord_t **self_p)
     ss_view_destroy (&self->view);
     ss_progress_destroy (&self->shown);
     zloop_destroy (&self->loop);
-    ss_tcptune_destroy (&self->tune);
+    ss_tcptune_stop (self->tune);
     zsock_destroy (&self->router);
+    ss_tcptune_destroy (&self->tune);
     ss_zap_destroy (&self->zap);
     zcert_destroy (&self->cert);
     ss_runlog_destroy (&self->log);

@@ -343,13 +343,16 @@ static inline void
 testnet_tick (testnet_t *net, int64_t dt)
 {
     net->now += dt;
-    qsort (net->q, (size_t) net->nq, sizeof (tn_msg_t), tn_cmp_msg);
+    if (net->nq > 1)
+        qsort (net->q, (size_t) net->nq, sizeof (tn_msg_t), tn_cmp_msg);
     int due = 0;
     while (due < net->nq && net->q [due].at <= net->now)
         due++;
     tn_msg_t *batch = malloc ((size_t) (due > 0? due: 1) * sizeof (tn_msg_t));
-    memcpy (batch, net->q, (size_t) due * sizeof (tn_msg_t));
-    memmove (net->q, net->q + due, (size_t) (net->nq - due) * sizeof (tn_msg_t));
+    if (due > 0) {          //  (net->q may be NULL while nothing was sent)
+        memcpy (batch, net->q, (size_t) due * sizeof (tn_msg_t));
+        memmove (net->q, net->q + due, (size_t) (net->nq - due) * sizeof (tn_msg_t));
+    }
     net->nq -= due;
     for (int m = 0; m < due; m++) {
         tn_deliver (net, &batch [m]);

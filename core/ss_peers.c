@@ -32,6 +32,7 @@ struct ss_peers_t {
     bool started;               //  the start barrier passed
     bool resumed;               //  we join a running fleet
     int64_t started_at, round_start;
+    int64_t last_timer;         //  the previous ss_peers_timer (0: none yet)
     bool substituted;           //  this round ran without someone
     bool repaired;              //  this round asked for a late estimate again
     uint64_t *out;              //  K: masses sent this round, all links
@@ -371,6 +372,18 @@ ss_peers_timer (ss_peers_t *self, int64_t now, int *ping, int *n_ping, int *n_lo
 {
     int room = *n_ping;
     *n_ping = *n_lost = 0;
+    //  Called every heartbeat_ms: a longer gap is time we did not run
+    //  (stopped, starved of CPU), and the silence of that time is ours, not
+    //  our neighbours' (a SIGCONT must not make us lose all of them before
+    //  we read what they sent meanwhile)
+    int64_t period = (int64_t) self->config.heartbeat_ms * S_US_PER_MS;
+    int64_t ours = self->last_timer > 0? now - self->last_timer - period: 0;
+    self->last_timer = now;
+    if (ours > period)
+        for (int p = 0; p < self->n; p++) {
+            ss_peer_t *peer = &self->peers [p];
+            peer->last_heard = peer->last_heard + ours < now? peer->last_heard + ours: now;
+        }
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
         if (peer->state == SS_PEER_LOST || !peer->heard)

@@ -207,7 +207,9 @@ bool ss_peers_barrier (ss_peers_t *self, int64_t now, int *lost, bool *joined);
 
 //  Liveness, on the heartbeat timer: neighbours that went evasive since the
 //  last call are listed in ping (up to n, their count returned in *n_ping),
-//  those silent for lost_after_ms become lost (counted in *n_lost)
+//  those silent for lost_after_ms become lost (counted in *n_lost). Called
+//  every heartbeat_ms: a gap since the last call longer than two periods is
+//  time we did not run (stopped, starved), and not counted as silence
 void ss_peers_timer (ss_peers_t *self, int64_t now, int *ping, int *n_ping,
                      int *n_lost);
 

@@ -93,6 +93,40 @@ test_index_and_weights (void **state)
     assert_null (self);
 }
 
+//  Our own pause (SIGSTOP, a starved host) is not our neighbours' silence:
+//  after a timer gap of 2 s nobody is lost; their silence counts from then
+static void
+test_own_pause (void **state)
+{
+    (void) state;
+    ss_peers_t *self = s_running (0);
+    int ping [4], n_ping = 4, n_lost;
+    for (int p = 0; p < 4; p++)
+        s_heartbeat (self, 90 * MS, p, 0, SS_STATE_RUNNING);
+    ss_peers_timer (self, 100 * MS, ping, &n_ping, &n_lost);
+    n_ping = 4;
+    ss_peers_timer (self, 2100 * MS, ping, &n_ping, &n_lost);      //  we were stopped
+    assert_int_equal (n_lost, 0);
+    assert_int_equal (n_ping, 0);
+    for (int p = 0; p < 4; p++)
+        assert_int_equal (ss_peers_peer (self, p)->state, SS_PEER_LIVE);
+    //  Then one neighbour stays silent for lost_after, the timer on time
+    for (int p = 0; p < 3; p++)
+        s_heartbeat (self, 2150 * MS, p, 0, SS_STATE_RUNNING);
+    int lost = 0;
+    for (int t = 2200; t <= 3200; t += 100) {
+        n_ping = 4;
+        ss_peers_timer (self, t * MS, ping, &n_ping, &n_lost);
+        lost += n_lost;
+        for (int p = 0; p < 3; p++)
+            s_heartbeat (self, t * MS, p, 0, SS_STATE_RUNNING);
+    }
+    assert_int_equal (lost, 1);
+    assert_int_equal (ss_peers_peer (self, 3)->state, SS_PEER_LOST);
+    assert_int_equal (ss_peers_peer (self, 0)->state, SS_PEER_LIVE);
+    ss_peers_destroy (&self);
+}
+
 static void
 test_liveness_bounds (void **state)
 {
@@ -103,6 +137,11 @@ test_liveness_bounds (void **state)
     for (int p = 0; p < 4; p++)
         if (p != 2)
             s_heartbeat (self, 299 * MS, p, 0, SS_STATE_RUNNING);
+    //  The timer runs every heartbeat (100 ms): a longer gap would be ours
+    ss_peers_timer (self, 100 * MS, ping, &n_ping, &n_lost);
+    n_ping = 4;
+    ss_peers_timer (self, 200 * MS, ping, &n_ping, &n_lost);
+    n_ping = 4;
     ss_peers_timer (self, 300 * MS - 1, ping, &n_ping, &n_lost);
     assert_int_equal (n_ping, 0);
     assert_int_equal (ss_peers_peer (self, 2)->state, SS_PEER_LIVE);
@@ -112,6 +151,11 @@ test_liveness_bounds (void **state)
     assert_int_equal (ping [0], 2);
     assert_int_equal (ss_peers_peer (self, 2)->state, SS_PEER_EVASIVE);
     assert_int_equal (ss_peers_live (self), 4);                      //  evasive is live
+    for (int t = 400; t < 1000; t += 100) {
+        n_ping = 4;
+        ss_peers_timer (self, t * MS, ping, &n_ping, &n_lost);
+        assert_int_equal (n_lost, 0);
+    }
     for (int p = 0; p < 4; p++)
         if (p != 2)
             s_heartbeat (self, 999 * MS, p, 0, SS_STATE_RUNNING);
@@ -624,6 +668,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_index_and_weights),
         cmocka_unit_test (test_liveness_bounds),
+        cmocka_unit_test (test_own_pause),
         cmocka_unit_test (test_barrier),
         cmocka_unit_test (test_slots),
         cmocka_unit_test (test_waits),

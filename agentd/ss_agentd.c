@@ -161,10 +161,15 @@ s_state (ss_agentd_t *self)
     return self->started? SS_STATE_RUNNING: ss_peers_state (self->peers);
 }
 
+static int s_span (ss_agentd_t *self, int p, uint64_t k);
+
 //  A HEARTBEAT to neighbour p (want: 0, or r + 1 to ask for its estimate
-//  of round r), on every connection of the link: liveness and repair
+//  of round r), on every connection of the link in use (s_span: all of
+//  them once the link was seen losing packets): liveness and repair
 //  requests get through as long as one connection does (under heavy loss
-//  a TCP connection retransmits for seconds); they are small
+//  a TCP connection retransmits for seconds); they are small, but eight
+//  connections to each of four neighbours every heartbeat were a load of
+//  their own on a lossless link
 static void
 s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
 {
@@ -175,7 +180,7 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
     s_header (self, &hb.hdr, ss_peers_round (self->peers));
     size_t size;
     if (ss_heartbeat_encode_into (&hb, self->frame, self->frame_cap, &size) == 0)
-        for (int c = 0; c < ss_links_connections (self->links, p); c++)
+        for (int c = 0; c < s_span (self, p, ss_peers_round (self->peers)); c++)
             zmq_send (zsock_resolve (ss_links_dealer (self->links, p, c)), self->frame, size,
                       ZMQ_DONTWAIT);
 }

@@ -12,7 +12,7 @@
 
 #define S_HANDSHAKE_MS   10000  //  an unauthenticated handshake is dropped after
 #define S_NEIGHBOUR_HWM  2      //  frames queued per outbound connection ...
-#define S_IPC_CONNECTIONS 2     //  connections of an ipc:// link (at most)
+#define S_IPC_HWM        64     //  ... over tcp://; over ipc:// (one connection)
 #define S_NEIGHBOUR_BUF  8192   //  ... and kernel send buffer (bytes): a connection
                                 //  stalled behind a lost segment fills them at
                                 //  once and the next connection is used
@@ -252,11 +252,8 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
         else
             snprintf (endpoint, sizeof endpoint, "tcp://%s:%d", spec->host, spec->port);
         //  A local socket loses nothing and never stalls behind a lost
-        //  segment: two connections over ipc:// (one with a deeper queue
-        //  held a frozen neighbour's backlog of stale frames, and its
-        //  recovery took hundreds of rounds)
-        self->links [p].connections = self->links [p].ipc && self->connections > S_IPC_CONNECTIONS
-                                    ? S_IPC_CONNECTIONS: self->connections;
+        //  segment: one connection over ipc://
+        self->links [p].connections = self->links [p].ipc? 1: self->connections;
         for (int c = 0; c < self->links [p].connections; c++) {
             zsock_t *dealer = self->links [p].dealers [c] = zsock_new (ZMQ_DEALER);
             if (!dealer) {
@@ -264,8 +261,12 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
                 snprintf (err, err_size, "cannot create a socket");
                 goto done;
             }
-            zsock_set_sndhwm (dealer, S_NEIGHBOUR_HWM);
-            zsock_set_sndbuf (dealer, S_NEIGHBOUR_BUF);
+            //  ... and its queue may be deeper (a burst of an estimate and
+            //  repair heartbeats filled a queue of 2 and dropped the
+            //  estimate; rounds then waited for the heartbeat timer)
+            zsock_set_sndhwm (dealer, self->links [p].ipc? S_IPC_HWM: S_NEIGHBOUR_HWM);
+            if (!self->links [p].ipc)
+                zsock_set_sndbuf (dealer, S_NEIGHBOUR_BUF);
             zsock_set_rcvhwm (dealer, 1);
             zsock_set_maxmsgsize (dealer, S_DEALER_MAXMSG);
             zsock_set_immediate (dealer, 1);

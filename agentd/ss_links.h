@@ -7,7 +7,7 @@
       on the same host and links/transport = auto, on an abstract ipc://
       endpoint too. It receives ESTIMATE and HEARTBEAT from neighbours.
     - To each neighbour over tcp://, links/connections DEALERs (CURVE
-      clients; at most two over ipc://), used in turn: a connection stalled behind a lost TCP segment never holds the
+      clients; one over ipc://), used in turn: a connection stalled behind a lost TCP segment never holds the
       next round's estimate. Their TCP retransmission timeout and delayed
       acknowledgements are short (ss_tcptune: links/rto_min_ms,
       links/delack_max_ms), so a stall lasts milliseconds. ipc:// for a neighbour on our host (auto),

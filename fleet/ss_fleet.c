@@ -228,7 +228,7 @@ static const ss_fleet_key_t s_keys [] = {
       "connections open per tcp:// link: two used in turn, all of them (and two copies "
       "of each estimate, links/copies) for 100 rounds after one was seen retransmitting, "
       "stalled ones passed over: a lost segment never holds the next round's estimate "
-      "(ipc:// links have at most two) (1..8)" },
+      "(ipc:// links have one) (1..8)" },
     { "links/transport", SS_FLEET_ENUM, F (transport), 0, 0, s_transport_word,
       "transport", "auto", NULL, 0, "auto: agents of one host over ipc://, others tcp:// "
       "| tcp: tcp:// everywhere (CURVE on both)" },

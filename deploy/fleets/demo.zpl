@@ -122,7 +122,7 @@ fleet
                                 #   after one was seen retransmitting, stalled
                                 #   ones passed over: a lost segment never holds
                                 #   the next round's estimate (ipc:// links have
-                                #   at most two) (1..8)
+                                #   one) (1..8)
         transport = auto        #   [auto] auto: agents of one host over ipc://,
                                 #   others over tcp:// | tcp: tcp:// everywhere
                                 #   (CURVE on both)

@@ -396,7 +396,11 @@ ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_
     for (int i = 0; i < C; i++) {
         order [i] = i < span? (c + i) % span: i;
         int how = ss_tcptune_stalled (self->tune, self->links [p].watch [order [i]]);
-        stalled [i] = how != 0;
+        //  Merely unacknowledged (a delayed acknowledgement, maybe) counts
+        //  only on a link in use whole (seen losing packets): on a lossless
+        //  link passing it over spread the estimates over idle connections,
+        //  each with acknowledgements of its own to wait for
+        stalled [i] = how == SS_TCP_RETRANSMITTING || (how == SS_TCP_UNACKED && span == C);
         if (stalls && how == SS_TCP_RETRANSMITTING)
             (*stalls)++;
     }

@@ -928,7 +928,9 @@ s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg)
     ss_agentd_t *self = (ss_agentd_t *) arg;
     ss_tcptune_t *tune = ss_links_tune (self->links);
     self->counters [SS_CTR_TCP_TUNED] += (uint64_t) ss_tcptune_drain (tune, sock);
-    self->counters [SS_CTR_CONN_LIMITED] = ss_tcptune_limited (tune);
+    //  Only the ROUTER's monitor refuses connections
+    if (sock == ss_links_router_monitor (self->links))
+        self->counters [SS_CTR_CONN_LIMITED] = ss_tcptune_limited (tune);
     return 0;
 }
 

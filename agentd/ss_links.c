@@ -395,7 +395,9 @@ ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_
         *stalls = 0;
     for (int i = 0; i < C; i++) {
         order [i] = i < span? (c + i) % span: i;
-        int how = ss_tcptune_stalled (self->tune, self->links [p].watch [order [i]]);
+        //  Outside the span a connection carries nothing (heartbeats go on
+        //  the span too): nothing to retransmit, no TCP_INFO to ask for
+        int how = i < span? ss_tcptune_stalled (self->tune, self->links [p].watch [order [i]]): 0;
         //  Merely unacknowledged (a delayed acknowledgement, maybe) counts
         //  only on a link in use whole (seen losing packets): on a lossless
         //  link passing it over spread the estimates over idle connections,

@@ -91,33 +91,48 @@ TR=$(trace_equal "$TMP/base/coord/trace.jsonl" "$TMP/run/coord/trace.jsonl") \
     || fail "the coordinator's trace differs from the undisturbed one: $TR"
 note "the coordinator's trace equals the undisturbed one: $TR"
 
+#   pair NAME [COORDINATOR FLAGS]: agent 0 and a coordinator alone, in
+#   $TMP/NAME, up and watched (memory: NAMEagent, NAMEcoord); their pids
+#   in PAIR_A, PAIR_C
+pair () {
+    local name=$1; shift
+    mkdir -p "$TMP/$name"
+    "$AGENTD" --fleet "$FLEET" --id 0 --state-dir "$TMP/$name/state" "${FAULTS[@]}" \
+        > "$TMP/$name/agent-0.log" 2>&1 &
+    PAIR_A=$!; OTHER_PIDS+=($PAIR_A)
+    "$COORD" --fleet "$FLEET" --out "$TMP/$name/coord" --fresh "$@" "${FAULTS[@]}" \
+        > "$TMP/$name/coordinator.log" 2>&1 &
+    PAIR_C=$!; OTHER_PIDS+=($PAIR_C)
+    up () { grep -q "start: fleet" "$TMP/$name/agent-0.log" && [ -s "$TMP/$name/coord/trace.jsonl" ]; }
+    wait_until 20 up || fail "$name: agent 0 or the coordinator did not start"
+    sleep 0.3
+    mem_watch "${name}agent" $PAIR_A
+    mem_watch "${name}coord" $PAIR_C
+}
+#   attack CONN SECONDS NAME: idle connections to agent 0 and to the
+#   coordinator, CONN each for SECONDS; waits for both (preauth's lines in
+#   $TMP/NAME.agent and $TMP/NAME.coord)
+attack () {
+    "$PREAUTH" 127.0.0.1 "$BASE_PORT" "$1" "$2" idle > "$TMP/$3.agent" 2>&1 &
+    PA=$!; OTHER_PIDS+=($PA)
+    "$PREAUTH" 127.0.0.1 "$CPORT" "$1" "$2" idle > "$TMP/$3.coord" 2>&1 &
+    PC=$!; OTHER_PIDS+=($PC)
+    timeout 30 tail --pid=$PA -f /dev/null
+    timeout 30 tail --pid=$PC -f /dev/null
+}
+
 #   --- b. idle connections, held until the handshake timeout ----------------
-mkdir -p "$TMP/idle"
-"$AGENTD" --fleet "$FLEET" --id 0 --state-dir "$TMP/idle/state" "${FAULTS[@]}" \
-    > "$TMP/idle/agent-0.log" 2>&1 &
-IA=$!; OTHER_PIDS+=($IA)
-"$COORD" --fleet "$FLEET" --out "$TMP/idle/coord" --fresh --quiet "${FAULTS[@]}" \
-    > "$TMP/idle/coordinator.log" 2>&1 &
-IC=$!; OTHER_PIDS+=($IC)
-up () { grep -q "start: fleet" "$TMP/idle/agent-0.log" && [ -s "$TMP/idle/coord/trace.jsonl" ]; }
-wait_until 20 up || fail "idle: agent 0 or the coordinator did not start"
-sleep 0.3
-mem_watch iagent $IA
-mem_watch icoord $IC
-"$PREAUTH" 127.0.0.1 "$BASE_PORT" "$CONN" 13 idle > "$TMP/idle.agent" 2>&1 &
-PA=$!; OTHER_PIDS+=($PA)
-"$PREAUTH" 127.0.0.1 "$CPORT" "$CONN" 13 idle > "$TMP/idle.coord" 2>&1 &
-PC=$!; OTHER_PIDS+=($PC)
-timeout 30 tail --pid=$PA -f /dev/null
-timeout 30 tail --pid=$PC -f /dev/null
+pair idle --quiet
+IA=$PAIR_A; IC=$PAIR_C
+attack "$CONN" 13 idle
 #   SIGTERM while a second wave of idle connections is on
 "$PREAUTH" 127.0.0.1 "$BASE_PORT" "$CONN" 20 idle > /dev/null 2>&1 &
 PA=$!; OTHER_PIDS+=($PA)
 "$PREAUTH" 127.0.0.1 "$CPORT" "$CONN" 20 idle > /dev/null 2>&1 &
 PC=$!; OTHER_PIDS+=($PC)
 sleep 1
-read -r peak_a first_a <<< "$(mem_stop iagent)"
-read -r peak_c first_c <<< "$(mem_stop icoord)"
+read -r peak_a first_a <<< "$(mem_stop idleagent)"
+read -r peak_c first_c <<< "$(mem_stop idlecoord)"
 term_within $IA 5 || fail "idle: agent 0 ignored SIGTERM under attack"
 wait $IA; rc=$?
 [ $rc = 0 ] || fail "idle: agent 0 exited $rc: $(tail -3 "$TMP/idle/agent-0.log")"
@@ -135,26 +150,11 @@ check_le "idle: the coordinator's growth per connection (kB)" $(((peak_c - first
 #   --- c. a bound on connections per address ----------------------------
 BOUND=320
 FLOOD=$((3 * BOUND))
-mkdir -p "$TMP/flood"
-"$AGENTD" --fleet "$FLEET" --id 0 --state-dir "$TMP/flood/state" "${FAULTS[@]}" \
-    > "$TMP/flood/agent-0.log" 2>&1 &
-FA=$!; OTHER_PIDS+=($FA)
-"$COORD" --fleet "$FLEET" --out "$TMP/flood/coord" --fresh "${FAULTS[@]}" \
-    > "$TMP/flood/coordinator.log" 2>&1 &
-FC=$!; OTHER_PIDS+=($FC)
-fup () { grep -q "start: fleet" "$TMP/flood/agent-0.log" && [ -s "$TMP/flood/coord/trace.jsonl" ]; }
-wait_until 20 fup || fail "flood: agent 0 or the coordinator did not start"
-sleep 0.3
-mem_watch fagent $FA
-mem_watch fcoord $FC
-"$PREAUTH" 127.0.0.1 "$BASE_PORT" "$FLOOD" 6 idle > "$TMP/flood.agent" 2>&1 &
-PA=$!; OTHER_PIDS+=($PA)
-"$PREAUTH" 127.0.0.1 "$CPORT" "$FLOOD" 6 idle > "$TMP/flood.coord" 2>&1 &
-PC=$!; OTHER_PIDS+=($PC)
-timeout 30 tail --pid=$PA -f /dev/null
-timeout 30 tail --pid=$PC -f /dev/null
-read -r peak_a first_a <<< "$(mem_stop fagent)"
-read -r peak_c first_c <<< "$(mem_stop fcoord)"
+pair flood
+FA=$PAIR_A; FC=$PAIR_C
+attack "$FLOOD" 6 flood
+read -r peak_a first_a <<< "$(mem_stop floodagent)"
+read -r peak_c first_c <<< "$(mem_stop floodcoord)"
 #   held WHO LOG: the most connections from one address the daemon said it held
 held () { sed -n 's/.*refused a connection from [^:]*: \([0-9]*\) open.*/\1/p' "$1" | sort -n | tail -1; }
 most_a=$(held "$TMP/flood/agent-0.log"); most_c=$(held "$TMP/flood/coordinator.log")

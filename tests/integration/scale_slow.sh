@@ -48,7 +48,7 @@ done
 scale_check hog "$N" "$N agents, CPU hog on every core"
 
 #   --- b. SIGSTOP / SIGCONT of a few agents, shorter than lost_after_ms -----
-scale_fleet stop "$N" 80
+scale_fleet stop "$N" 300
 scale_sim stop
 scale_launch stop 600
 #   stop_agents SECONDS IDS...: SIGSTOP each, check it is stopped, SIGCONT
@@ -57,7 +57,12 @@ stop_agents () {
     local id pid pids=() stopped=0
     for id in "$@"; do
         pid=$(agent_pid stop "$id")
-        [ -n "$pid" ] || { fail "stop: no process for agent $id"; continue; }
+        if [ -z "$pid" ]; then
+            kill -0 "$LAUNCH_PID" 2> /dev/null \
+                && fail "stop: no process for agent $id" \
+                || fail "stop: the run ended (trace at round $(traced_round stop)) before agent $id could be stopped"
+            continue
+        fi
         kill -STOP "$pid" && pids+=("$pid")
     done
     sleep 0.2

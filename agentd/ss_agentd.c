@@ -73,6 +73,7 @@ struct ss_agentd_t {
     ss_persist_t *persist;
     zloop_t *loop;
     int round_timer;            //  armed while a round waits, 0 none
+    int again_timer;            //  armed to read the sockets again (s_again), 0 none
     int64_t round_timer_at;     //  us
     //  Buffers (no allocation per message)
     ss_msg_t *msg;              //  the one decoded frame
@@ -185,6 +186,34 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
                       ZMQ_DONTWAIT);
 }
 
+static int s_on_again (zloop_t *loop, int timer_id, void *arg);
+
+//  The ROUTER, the coordinator's DEALER, the ZAP handler's socket and the
+//  ROUTER's monitor are polled by their descriptors (ZMQ_FD), not as
+//  ZeroMQ sockets: zmq_poll asks each ZeroMQ socket it is given for its
+//  events, two system calls each and twice a wait, and a round waits
+//  several times. ZMQ_FD is edge-triggered: it signals a change, and a
+//  socket read until it has nothing left (EAGAIN) signals the next one.
+//  So a read cut short (S_DRAIN frames), or a send that may have taken the
+//  signal of a message already there, reads the sockets again on a timer
+//  of no delay; the heartbeat timer reads them too, whatever happened.
+static void
+s_again (ss_agentd_t *self)
+{
+    if (!self->again_timer)
+        self->again_timer = zloop_timer (self->loop, 0, 1, s_on_again, self);
+}
+
+//  A frame to the coordinator: 0, or -1 (no link)
+static int
+s_to_coordinator (ss_agentd_t *self, const void *data, size_t size)
+{
+    int rc = ss_links_send_coordinator (self->links, data, size);
+    if (zsock_events (ss_links_coordinator (self->links)) & ZMQ_POLLIN)
+        s_again (self);
+    return rc;
+}
+
 //  HEARTBEAT to every neighbour, live or lost (a lost one that hears us
 //  re-admits us), and to the coordinator
 static void
@@ -198,7 +227,7 @@ s_heartbeats (ss_agentd_t *self)
     s_header (self, &hb.hdr, ss_peers_round (self->peers));
     size_t size;
     if (ss_heartbeat_encode_into (&hb, self->frame, self->frame_cap, &size) == 0)
-        ss_links_send_coordinator (self->links, self->frame, size);
+        s_to_coordinator (self, self->frame, size);
 }
 
 //  REPORT of our state as the state of round `round`
@@ -221,7 +250,7 @@ s_report (ss_agentd_t *self, uint64_t round)
     if (rc)
         zsys_warning ("cannot encode a report: %s", ss_proto_strerror (rc));
     else
-    if (ss_links_send_coordinator (self->links, self->frame, size))
+    if (s_to_coordinator (self, self->frame, size))
         s_debug (self, "report of round %llu not sent: no coordinator link",
                  (unsigned long long) round);
 }
@@ -692,6 +721,7 @@ s_on_round_timer (zloop_t *loop, int timer_id, void *arg)
 }
 
 static void s_drain_side (ss_agentd_t *self);
+static int s_read_polled (ss_agentd_t *self);
 
 static int
 s_on_heartbeat_timer (zloop_t *loop, int timer_id, void *arg)
@@ -719,6 +749,8 @@ s_on_heartbeat_timer (zloop_t *loop, int timer_id, void *arg)
                     silent);
     }
     s_drain_side (self);
+    if (s_read_polled (self))
+        return -1;
     //  Evasive neighbours are pinged by the heartbeat that goes to all now
     s_heartbeats (self);
     if (ss_links_zap (self->links))
@@ -804,7 +836,8 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
     ss_agentd_t *self = (ss_agentd_t *) arg;
-    for (int i = 0; i < S_DRAIN; i++) {
+    int i;
+    for (i = 0; i < S_DRAIN; i++) {
         zmq_msg_t body;
         const char *name;
         int got = ss_links_recv (self->links, sock, &body, &name);
@@ -822,6 +855,8 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
             s_on_neighbour_msg (self, self->msg, name);
         zmq_msg_close (&body);
     }
+    if (i == S_DRAIN)
+        s_again (self);         //  cut short: ZMQ_FD will not say there is more
     if (!self->said_ready && ss_peers_state (self->peers) == SS_STATE_READY) {
         //  Every neighbour heard: tell them at once, not at the next beat
         self->said_ready = true;
@@ -897,7 +932,8 @@ s_on_coordinator (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
     ss_agentd_t *self = (ss_agentd_t *) arg;
-    for (int i = 0; i < S_DRAIN; i++) {
+    int i;
+    for (i = 0; i < S_DRAIN; i++) {
         zmq_msg_t body;
         const char *name;
         int got = ss_links_recv (self->links, sock, &body, &name);
@@ -915,6 +951,8 @@ s_on_coordinator (zloop_t *loop, zsock_t *sock, void *arg)
             s_on_coordinator_msg (self, self->msg, name);
         zmq_msg_close (&body);
     }
+    if (i == S_DRAIN)
+        s_again (self);
     if (s_check_signal (self))
         return -1;
     return s_advance (self);
@@ -929,8 +967,11 @@ s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg)
     ss_tcptune_t *tune = ss_links_tune (self->links);
     self->counters [SS_CTR_TCP_TUNED] += (uint64_t) ss_tcptune_drain (tune, sock);
     //  Only the ROUTER's monitor refuses connections
-    if (sock == ss_links_router_monitor (self->links))
+    if (sock == ss_links_router_monitor (self->links)) {
         self->counters [SS_CTR_CONN_LIMITED] = ss_tcptune_limited (tune);
+        if (zsock_events (sock) & ZMQ_POLLIN)
+            s_again (self);     //  cut short (polled by its descriptor)
+    }
     return 0;
 }
 
@@ -975,9 +1016,65 @@ s_on_zap (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
     ss_agentd_t *self = (ss_agentd_t *) arg;
-    for (int i = 0; i < S_DRAIN && (zsock_events (sock) & ZMQ_POLLIN); i++)
+    int i;
+    for (i = 0; i < S_DRAIN && (zsock_events (sock) & ZMQ_POLLIN); i++)
         ss_zap_handle (ss_links_zap (self->links));
+    if (i == S_DRAIN)
+        s_again (self);
     return 0;
+}
+
+//  The sockets polled by their descriptors: every one of them read. 0, or
+//  -1 when the run is over
+static int
+s_read_polled (ss_agentd_t *self)
+{
+    int rc = s_on_router (self->loop, ss_links_router (self->links), self);
+    rc |= s_on_coordinator (self->loop, ss_links_coordinator (self->links), self);
+    if (ss_links_zap (self->links))
+        s_on_zap (self->loop, ss_zap_socket (ss_links_zap (self->links)), self);
+    if (ss_links_router_monitor (self->links))
+        s_on_tcptune (self->loop, ss_links_router_monitor (self->links), self);
+    return rc? -1: 0;
+}
+
+static int
+s_on_again (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    ss_agentd_t *self = (ss_agentd_t *) arg;
+    self->again_timer = 0;
+    if (s_read_polled (self))
+        return -1;
+    if (s_check_signal (self))
+        return -1;
+    return s_advance (self);
+}
+
+//  A descriptor of the sockets above became readable
+static int
+s_on_fd (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    ss_agentd_t *self = (ss_agentd_t *) arg;
+    zsock_t *router = ss_links_router (self->links);
+    if (item->fd == zsock_fd (router))
+        return s_on_router (loop, router, self);
+    if (item->fd == zsock_fd (ss_links_coordinator (self->links)))
+        return s_on_coordinator (loop, ss_links_coordinator (self->links), self);
+    if (ss_links_zap (self->links) && item->fd == zsock_fd (ss_zap_socket (ss_links_zap (self->links))))
+        return s_on_zap (loop, ss_zap_socket (ss_links_zap (self->links)), self);
+    if (ss_links_router_monitor (self->links))
+        return s_on_tcptune (loop, ss_links_router_monitor (self->links), self);
+    return 0;
+}
+
+//  Poll sock by its descriptor (see s_again)
+static int
+s_poll_fd (ss_agentd_t *self, zsock_t *sock)
+{
+    zmq_pollitem_t item = { NULL, zsock_fd (sock), ZMQ_POLLIN, 0 };
+    return zloop_poller (self->loop, &item, s_on_fd, self);
 }
 
 void
@@ -1153,19 +1250,18 @@ ss_agentd_run (ss_agentd_t *self)
     self->loop = zloop_new ();
     if (!self->loop)
         return 1;
-    zloop_reader (self->loop, ss_links_router (self->links), s_on_router, self);
-    zloop_reader (self->loop, ss_links_coordinator (self->links), s_on_coordinator, self);
-    //  The DEALERs (nothing legitimate comes back on them) and the socket
-    //  monitors are read on the heartbeat timer (s_drain_side), not polled:
-    //  zmq_poll costs a system call per ZeroMQ socket it is given, and a
-    //  round polls several times (16 DEALERs and 16 monitors doubled the
-    //  cost of a round's messaging)
-    if (ss_links_zap (self->links))
-        zloop_reader (self->loop, ss_zap_socket (ss_links_zap (self->links)), s_on_zap, self);
-    //  ... except the ROUTER's monitor: a flood of connections from one
-    //  address is cut as it comes
-    if (ss_links_router_monitor (self->links))
-        zloop_reader (self->loop, ss_links_router_monitor (self->links), s_on_tcptune, self);
+    //  Polled by their descriptors (s_again): the ROUTER, the coordinator's
+    //  DEALER, the ZAP handler and the ROUTER's monitor (a flood of
+    //  connections from one address is cut as it comes). The DEALERs
+    //  (nothing legitimate comes back on them) and the other socket
+    //  monitors are read on the heartbeat timer (s_drain_side), not polled
+    //  at all (16 DEALERs and 16 monitors doubled the cost of a round's
+    //  messaging)
+    if (s_poll_fd (self, ss_links_router (self->links))
+    ||  s_poll_fd (self, ss_links_coordinator (self->links))
+    ||  (ss_links_zap (self->links) && s_poll_fd (self, ss_zap_socket (ss_links_zap (self->links))))
+    ||  (ss_links_router_monitor (self->links) && s_poll_fd (self, ss_links_router_monitor (self->links))))
+        return 1;
     zloop_timer (self->loop, (size_t) fleet->heartbeat_ms, 0, s_on_heartbeat_timer, self);
 
     char list [512] = "";

@@ -30,11 +30,14 @@ tests/bench/fleet.sh call it).
       and writes OUT_JSON: wall seconds; the CPU (user + system) of the
       whole process tree (os.wait4's rusage of COMMAND: every descendant
       it reaped, exact), of COMMAND itself and of the coordinator (from
-      /proc/PID/stat, the last sample, every 0.2 s), so the agents' CPU is
+      /proc/PID/stat, the last sample, every 0.05 s), so the agents' CPU is
       the tree's minus those two; the agents' CPU when the trace's first
       row after round 0 appeared (first_round, first_seconds,
       agents_cpu_first: their start-up and the first rounds; row 0 is
-      written at the coordinator's start, from the fleet file); at the
+      written at the coordinator's start, from the fleet file) and when
+      its first row at or past 9/10 of ROUNDS appeared (late_round,
+      agents_cpu_late: the rounds between the two, without the exit's
+      checkpoints, lingers and teardown); at the
       middle round, the median agent Pss
       (/proc/PID/smaps_rollup) and threads (/proc/PID/status). Exits with
       COMMAND's status.
@@ -182,11 +185,13 @@ def measure(out_json, trace_path, rounds, timeout, command):
     signalled = None
     child = subprocess.Popen(command)
     out = {'first_round': None, 'first_seconds': None, 'agents_cpu_first': None, 'pss_kib': None,
-           'threads': None, 'coordinator_cpu': 0.0, 'self_cpu': 0.0}
+           'threads': None, 'coordinator_cpu': 0.0, 'self_cpu': 0.0,
+           'late_round': None, 'agents_cpu_late': None}
     coord, agents, middle = None, [], max(1, rounds // 2)
+    late = max(1, rounds * 9 // 10)
     status, usage = None, None
     while status is None:
-        time.sleep(0.2)
+        time.sleep(0.05)
         pid, st, ru = os.wait4(child.pid, os.WNOHANG)
         if pid == child.pid:
             status, usage = st, ru
@@ -208,7 +213,8 @@ def measure(out_json, trace_path, rounds, timeout, command):
             c = proc_cpu(coord)
             if c is not None:
                 out['coordinator_cpu'] = c
-        rows = trace(trace_path) if out['first_round'] is None or out['pss_kib'] is None else []
+        rows = trace(trace_path) if out['first_round'] is None or out['pss_kib'] is None \
+            or out['late_round'] is None else []
         if rows and rows[-1]['round'] > 0 and out['first_round'] is None:
             out['first_round'] = rows[-1]['round']
             out['first_seconds'] = time.monotonic() - start
@@ -221,6 +227,12 @@ def measure(out_json, trace_path, rounds, timeout, command):
             out['pss_kib'] = statistics.median(pss) if pss else None
             out['threads'] = statistics.median(thr) if thr else None
             out['pss_round'] = rows[-1]['round']
+        #   The agents' CPU again near the end, before the run's exit (its
+        #   checkpoints, lingers and teardown are not rounds)
+        if rows and out['first_round'] is not None and out['late_round'] is None \
+                and rows[-1]['round'] >= late and rows[-1]['round'] > out['first_round']:
+            out['late_round'] = rows[-1]['round']
+            out['agents_cpu_late'] = sum(filter(None, (proc_cpu(p) for p in agents)))
     out['wall'] = time.monotonic() - start
     out['tree_cpu'] = usage.ru_utime + usage.ru_stime
     out['agents_cpu'] = out['tree_cpu'] - out['self_cpu'] - out['coordinator_cpu']

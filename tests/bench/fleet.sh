@@ -14,12 +14,12 @@
 #                            until that row, and "wall s", its whole run)
 #     launch/sim             their ratio
 #     fleet us               agents' CPU (user + system, every thread) per
-#                            agent-round from round 10 to the end: the
-#                            process tree's exact rusage minus launch's and
-#                            the coordinator's own (/proc), minus the
-#                            agents' CPU when the row of round 10 appeared
-#                            (tests/fleetcheck.py measure); "start CPU" is
-#                            that CPU per agent (start-up and 10 rounds)
+#                            agent-round from the row of round 10 to the
+#                            first row at or past 9/10 of ROUNDS, each read
+#                            from /proc as the row appeared (the exit's
+#                            checkpoints, lingers and teardown are not in
+#                            it; tests/fleetcheck.py measure); "start CPU"
+#                            is that CPU per agent (start-up and 10 rounds)
 #     skel tcp/ipc us, r/s   the skeleton's CPU per agent-round and rounds/s
 #     limit r/s              2 cores / (sim's CPU per round + N x skeleton
 #                            ipc CPU per agent-round): both cores busy with
@@ -148,7 +148,11 @@ for n in ns:
     cmp_ = json.load(open(d + '/compare.json'))
     srate, lrate = rate(d + '/sim/trace.jsonl'), rate(d + '/launch/trace.jsonl')
     first = lau['first_round'] or 0
-    fleet_us = 1e6 * (lau['agents_cpu'] - (lau['agents_cpu_first'] or 0)) / (n * (rounds - first))
+    if lau.get('agents_cpu_late') is not None:
+        fleet_us = 1e6 * (lau['agents_cpu_late'] - (lau['agents_cpu_first'] or 0)) \
+            / (n * (lau['late_round'] - first))
+    else:
+        fleet_us = 1e6 * (lau['agents_cpu'] - (lau['agents_cpu_first'] or 0)) / (n * (rounds - first))
     tcp_us, tcp_r, size = skel(d + '/skel-tcp.out')
     ipc_us, ipc_r, _ = skel(d + '/skel-ipc.out')
     limit = None

@@ -37,7 +37,8 @@ tests/bench/fleet.sh call it).
       written at the coordinator's start, from the fleet file) and when
       its first row at or past 9/10 of ROUNDS appeared (late_round,
       agents_cpu_late: the rounds between the two, without the exit's
-      checkpoints, lingers and teardown); at the
+      checkpoints, lingers and teardown; agents_cs_first and
+      agents_cs_late: their threads' context switches then); at the
       middle round, the median agent Pss
       (/proc/PID/smaps_rollup) and threads (/proc/PID/status). Exits with
       COMMAND's status.
@@ -141,6 +142,21 @@ def proc_cpu(pid):
         return None
 
 
+def proc_switches(pid):
+    """context switches (voluntary + involuntary) of every thread of pid,
+    None when gone"""
+    total = 0
+    try:
+        for task in os.listdir('/proc/%d/task' % pid):
+            with open('/proc/%d/task/%s/status' % (pid, task)) as f:
+                for line in f:
+                    if line.startswith(('voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches')):
+                        total += int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total
+
+
 def children(pid):
     """pids of pid's children with their comm"""
     kids = []
@@ -186,7 +202,8 @@ def measure(out_json, trace_path, rounds, timeout, command):
     child = subprocess.Popen(command)
     out = {'first_round': None, 'first_seconds': None, 'agents_cpu_first': None, 'pss_kib': None,
            'threads': None, 'coordinator_cpu': 0.0, 'self_cpu': 0.0,
-           'late_round': None, 'agents_cpu_late': None}
+           'late_round': None, 'agents_cpu_late': None,
+           'agents_cs_first': None, 'agents_cs_late': None}
     coord, agents, middle = None, [], max(1, rounds // 2)
     late = max(1, rounds * 9 // 10)
     status, usage = None, None
@@ -221,6 +238,7 @@ def measure(out_json, trace_path, rounds, timeout, command):
             agents = [p for p, comm in children(child.pid).items() if comm == 'agentd']
             out['agents_seen'] = len(agents)
             out['agents_cpu_first'] = sum(filter(None, (proc_cpu(p) for p in agents)))
+            out['agents_cs_first'] = sum(filter(None, (proc_switches(p) for p in agents)))
         if rows and out['pss_kib'] is None and rows[-1]['round'] >= middle:
             pss = [v for v in (pss_kib(p) for p in agents) if v is not None]
             thr = [v for v in (threads(p) for p in agents) if v is not None]
@@ -233,6 +251,7 @@ def measure(out_json, trace_path, rounds, timeout, command):
                 and rows[-1]['round'] >= late and rows[-1]['round'] > out['first_round']:
             out['late_round'] = rows[-1]['round']
             out['agents_cpu_late'] = sum(filter(None, (proc_cpu(p) for p in agents)))
+            out['agents_cs_late'] = sum(filter(None, (proc_switches(p) for p in agents)))
     out['wall'] = time.monotonic() - start
     out['tree_cpu'] = usage.ru_utime + usage.ru_stime
     out['agents_cpu'] = out['tree_cpu'] - out['self_cpu'] - out['coordinator_cpu']

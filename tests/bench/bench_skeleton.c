@@ -45,6 +45,7 @@ typedef struct {
     int id, ok;
     double t_warm, t_end;           //  CLOCK_MONOTONIC (one clock for all)
     double cpu_warm, cpu_end;       //  RUSAGE_SELF user + system, s
+    double cs_warm, cs_end;         //  RUSAGE_SELF context switches (every thread)
     int threads;
     char why [256];
 } s_result_t;
@@ -68,6 +69,14 @@ s_cpu (void)
     getrusage (RUSAGE_SELF, &ru);
     return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6
          + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+static double
+s_switches (void)
+{
+    struct rusage ru;
+    getrusage (RUSAGE_SELF, &ru);
+    return (double) ru.ru_nvcsw + (double) ru.ru_nivcsw;
 }
 
 static int
@@ -168,10 +177,12 @@ s_agent (int id, int n, int rounds, const char *transport, int size,
         if (k + 1 == SKEL_WARMUP) {
             result->t_warm = s_now ();
             result->cpu_warm = s_cpu ();
+            result->cs_warm = s_switches ();
         }
     }
     result->t_end = s_now ();
     result->cpu_end = s_cpu ();
+    result->cs_end = s_switches ();
     result->threads = s_threads ();
     result->ok = 1;
 done:
@@ -288,21 +299,23 @@ main (int argc, char **argv)
         fprintf (stderr, "bench_skeleton: %d of %d processes failed\n", failed ? failed: n - got, n);
         return 1;
     }
-    double warm = results [0].t_warm, end = results [0].t_end, cpu = 0;
+    double warm = results [0].t_warm, end = results [0].t_end, cpu = 0, cs = 0;
     for (int i = 0; i < n; i++) {
         if (results [i].t_warm < warm)
             warm = results [i].t_warm;
         if (results [i].t_end > end)
             end = results [i].t_end;
         cpu += results [i].cpu_end - results [i].cpu_warm;
+        cs += results [i].cs_end - results [i].cs_warm;
         threads [i] = results [i].threads;
     }
     qsort (threads, (size_t) n, sizeof (int), s_compare);
     int measured = rounds - SKEL_WARMUP;
     printf ("skeleton agents=%d transport=%s size=%d rounds=%d rounds_per_second=%.1f "
-            "cpu_us=%.1f threads=%d wall_s=%.2f\n",
+            "cpu_us=%.1f cs=%.2f threads=%d wall_s=%.2f\n",
             n, transport, size, measured, measured / (end - warm),
-            1e6 * cpu / ((double) n * measured), threads [n / 2], s_now () - start);
+            1e6 * cpu / ((double) n * measured), cs / ((double) n * measured),
+            threads [n / 2], s_now () - start);
     free (threads);
     free (results);
     free (pids);

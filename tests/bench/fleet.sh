@@ -20,6 +20,10 @@
 #                            checkpoints, lingers and teardown are not in
 #                            it; tests/fleetcheck.py measure); "start CPU"
 #                            is that CPU per agent (start-up and 10 rounds)
+#     fleet cs, skel ipc cs  context switches per agent-round (every thread)
+#                            of the agents over the same rounds (/proc) and
+#                            of the skeleton over ipc:// (getrusage): each
+#                            wake-up of a thread is one
 #     skel tcp/ipc us, r/s   the skeleton's CPU per agent-round and rounds/s
 #     limit r/s              2 cores / (sim's CPU per round + N x skeleton
 #                            ipc CPU per agent-round): both cores busy with
@@ -131,7 +135,12 @@ def skel(path):
     kv = dict(w.split('=', 1) for w in text if '=' in w)
     return (float(kv['cpu_us']), float(kv['rounds_per_second']), kv.get('size')) if 'cpu_us' in kv else (None, None, None)
 
-head = ['N', 'sim r/s', 'launch r/s', 'launch/sim', 'fleet us', 'skel tcp us', 'skel ipc us',
+def skel_cs(path):
+    kv = dict(w.split('=', 1) for w in open(path).read().split() if '=' in w)
+    return float(kv['cs']) if 'cs' in kv else None
+
+head = ['N', 'sim r/s', 'launch r/s', 'launch/sim', 'fleet us', 'fleet cs', 'skel ipc cs',
+        'skel tcp us', 'skel ipc us',
         'skel tcp r/s', 'skel ipc r/s', 'limit r/s', 'launch/limit', 'Pss MiB', 'thr',
         'epoch', 'subst', 'lost', 'wants/agent-round', '= sim', 'start s', 'wall s',
         'start CPU ms/agent']
@@ -148,9 +157,12 @@ for n in ns:
     cmp_ = json.load(open(d + '/compare.json'))
     srate, lrate = rate(d + '/sim/trace.jsonl'), rate(d + '/launch/trace.jsonl')
     first = lau['first_round'] or 0
+    fleet_cs = None
     if lau.get('agents_cpu_late') is not None:
         fleet_us = 1e6 * (lau['agents_cpu_late'] - (lau['agents_cpu_first'] or 0)) \
             / (n * (lau['late_round'] - first))
+        if lau.get('agents_cs_late') is not None and lau.get('agents_cs_first') is not None:
+            fleet_cs = (lau['agents_cs_late'] - lau['agents_cs_first']) / (n * (lau['late_round'] - first))
     else:
         fleet_us = 1e6 * (lau['agents_cpu'] - (lau['agents_cpu_first'] or 0)) / (n * (rounds - first))
     tcp_us, tcp_r, size = skel(d + '/skel-tcp.out')
@@ -166,6 +178,7 @@ for n in ns:
     f = lambda v, fmt: '-' if v is None else fmt % v
     print('| ' + ' | '.join([
         str(n), '%.1f' % srate, '%.1f' % lrate, '%.2f' % (lrate / srate), '%.0f' % fleet_us,
+        f(fleet_cs, '%.1f'), f(skel_cs(d + '/skel-ipc.out'), '%.1f'),
         f(tcp_us, '%.0f'), f(ipc_us, '%.0f'), f(tcp_r, '%.0f'), f(ipc_r, '%.0f'),
         f(limit, '%.1f'), f(limit and lrate / limit, '%.2f'),
         f(lau['pss_kib'] and lau['pss_kib'] / 1024, '%.2f'), f(lau['threads'], '%g'),

@@ -35,9 +35,11 @@ tests/bench/fleet.sh call it).
       row after round 0 appeared (first_round, first_seconds,
       agents_cpu_first: their start-up and the first rounds; row 0 is
       written at the coordinator's start, from the fleet file) and when
-      its first row at or past 9/10 of ROUNDS appeared (late_round,
+      its first row at or past 3/4 of ROUNDS appeared (late_round,
       agents_cpu_late: the rounds between the two, without the exit's
-      checkpoints, lingers and teardown; agents_cs_first and
+      checkpoints, lingers and teardown; agents_late_seen: how many of
+      the agents were still there, agents ahead of the trace may have
+      finished; agents_cs_first and
       agents_cs_late: their threads' context switches then); at the
       middle round, the median agent Pss
       (/proc/PID/smaps_rollup) and threads (/proc/PID/status). Exits with
@@ -205,7 +207,7 @@ def measure(out_json, trace_path, rounds, timeout, command):
            'late_round': None, 'agents_cpu_late': None,
            'agents_cs_first': None, 'agents_cs_late': None}
     coord, agents, middle = None, [], max(1, rounds // 2)
-    late = max(1, rounds * 9 // 10)
+    late = max(1, rounds * 3 // 4)
     status, usage = None, None
     while status is None:
         time.sleep(0.05)
@@ -250,7 +252,9 @@ def measure(out_json, trace_path, rounds, timeout, command):
         if rows and out['first_round'] is not None and out['late_round'] is None \
                 and rows[-1]['round'] >= late and rows[-1]['round'] > out['first_round']:
             out['late_round'] = rows[-1]['round']
-            out['agents_cpu_late'] = sum(filter(None, (proc_cpu(p) for p in agents)))
+            cpu = [proc_cpu(p) for p in agents]
+            out['agents_late_seen'] = sum(c is not None for c in cpu)
+            out['agents_cpu_late'] = sum(filter(None, cpu))
             out['agents_cs_late'] = sum(filter(None, (proc_switches(p) for p in agents)))
     out['wall'] = time.monotonic() - start
     out['tree_cpu'] = usage.ru_utime + usage.ru_stime

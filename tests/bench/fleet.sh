@@ -15,10 +15,11 @@
 #     launch/sim             their ratio
 #     fleet us               agents' CPU (user + system, every thread) per
 #                            agent-round from the row of round 10 to the
-#                            first row at or past 9/10 of ROUNDS, each read
+#                            first row at or past 3/4 of ROUNDS, each read
 #                            from /proc as the row appeared (the exit's
 #                            checkpoints, lingers and teardown are not in
-#                            it; tests/fleetcheck.py measure); "start CPU"
+#                            it; tests/fleetcheck.py measure; to the exit
+#                            when an agent had finished by then); "start CPU"
 #                            is that CPU per agent (start-up and 10 rounds)
 #     fleet cs, skel ipc cs  context switches per agent-round (every thread)
 #                            of the agents over the same rounds (/proc) and
@@ -158,7 +159,10 @@ for n in ns:
     srate, lrate = rate(d + '/sim/trace.jsonl'), rate(d + '/launch/trace.jsonl')
     first = lau['first_round'] or 0
     fleet_cs = None
-    if lau.get('agents_cpu_late') is not None:
+    #   The late sample counts only with every agent still there (agents
+    #   far ahead of the trace may have finished): else the whole run's
+    if lau.get('agents_cpu_late') is not None \
+            and lau.get('agents_late_seen') == lau.get('agents_seen'):
         fleet_us = 1e6 * (lau['agents_cpu_late'] - (lau['agents_cpu_first'] or 0)) \
             / (n * (lau['late_round'] - first))
         if lau.get('agents_cs_late') is not None and lau.get('agents_cs_first') is not None:

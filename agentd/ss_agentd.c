@@ -975,13 +975,12 @@ s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
-//  Data a neighbour pushed back on our outbound connection: nothing
-//  legitimate does; read it so nothing piles up, count it
 static int s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg);
 static int s_on_tcptune (zloop_t *loop, zsock_t *sock, void *arg);
 
 //  What the DEALERs received (dropped, counted) and the socket monitors'
-//  events (connections to tune, descriptors for the stall test)
+//  events (connections to tune, descriptors for the stall test); the
+//  ROUTER's monitor is one of the polled sockets (s_read_polled)
 static void
 s_drain_side (ss_agentd_t *self)
 {
@@ -990,9 +989,12 @@ s_drain_side (ss_agentd_t *self)
             s_on_dealer (self->loop, ss_links_dealer (self->links, p, c), self);
     ss_tcptune_t *tune = ss_links_tune (self->links);
     for (int i = 0; i < ss_tcptune_size (tune); i++)
-        s_on_tcptune (self->loop, ss_tcptune_monitor (tune, i), self);
+        if (ss_tcptune_monitor (tune, i) != ss_links_router_monitor (self->links))
+            s_on_tcptune (self->loop, ss_tcptune_monitor (tune, i), self);
 }
 
+//  Data a neighbour pushed back on our outbound connection: nothing
+//  legitimate does; read it so nothing piles up, count it
 static int
 s_on_dealer (zloop_t *loop, zsock_t *sock, void *arg)
 {

@@ -22,13 +22,17 @@ source "$(dirname "$0")/hostile_lib.bash"
 FAULTS=("${NO_DEADLINE[@]}" --set faults/checkpoint_every=10)
 
 #   --- a. symbolic links ------------------------------------------------------
-#   The victim checkpoint: agent 0's of an unfinished run (round 20), so
-#   that following the link would resume from it
-start_fleet first --quiet "${FAULTS[@]}"
-wait_round first 0 20 120
+#   The victim checkpoint: agent 0's at round 20, short of the run's
+#   ROUNDS, so that following the link would resume from it. Written by a
+#   run of 20 rounds, at its end: copied while a run of ROUNDS went on, the
+#   copy could already be its last (round ROUNDS, a finished run, not
+#   resumed) on a fast machine, checkpoints coming every 10 rounds
+start_fleet first --quiet "${FAULTS[@]}" --set rounds=20
+wait_fleet first 120
 mkdir -p "$TMP/victim" "$TMP/run/state"
 cp "$TMP/first/state/agent-0.ckpt" "$TMP/victim/agent-0.ckpt"
-wait_fleet first 120
+victim_round=$(od -An -t d8 -j 40 -N 8 "$TMP/victim/agent-0.ckpt" | tr -d ' ')
+[ "$victim_round" = 20 ] || fail "the victim checkpoint is of round $victim_round, not 20"
 echo "someone else's file" > "$TMP/victim/notes.txt"
 ln -s "$TMP/victim/agent-0.ckpt" "$TMP/run/state/agent-0.ckpt"
 ln -s "$TMP/victim/notes.txt" "$TMP/run/state/agent-0.state"

@@ -50,6 +50,8 @@
 #define S_DRAIN         1000    //  frames read per reader call
 #define S_SIGNAL_WAIT   1.5     //  s: final reports after SIGTERM (rounds = 0)
 #define S_STOP_WAIT     30.0    //  s: final reports after a CONTROL STOP
+#define S_LAST_GRACE_MS 5000    //  the last row's wait for lost agents, at
+                                //  most (an agent lingers as long at its end)
 #define S_LOG_MS        1000
 
 static volatile sig_atomic_t s_signals = 0;
@@ -126,6 +128,7 @@ struct ss_coord_t {
     int64_t final_round;        //  -1 until known
     double deadline;            //  > 0: give up waiting for final reports
     bool synced;                //  this process has written a row
+    bool said_held;             //  said that the last row waits for the lost
     int64_t resumed;            //  last traced round before a restart, -1
     int64_t missed, late;
     bool have_first;
@@ -479,6 +482,23 @@ s_complete (ss_coord_t *self, ss_row_t *row)
 
 static int s_on_row_timer (zloop_t *loop, int timer_id, void *arg);
 
+//  How long the last row waits for agents counted lost
+static int
+s_last_grace_ms (ss_coord_t *self)
+{
+    return self->fleet->lost_after_ms < S_LAST_GRACE_MS? self->fleet->lost_after_ms
+                                                       : S_LAST_GRACE_MS;
+}
+
+//  The run's last round is known (or moved sooner); grace: its row may
+//  wait for agents counted lost (not on a stop, which has its deadline)
+static void
+s_set_final (ss_coord_t *self, int64_t round, bool grace)
+{
+    self->final_round = round;
+    ss_rows_set_last (self->rows, round, grace? s_last_grace_ms (self): 0);
+}
+
 //  Write every row that is due, oldest first; arm the timer for the next
 static int
 s_flush (ss_coord_t *self)
@@ -507,6 +527,14 @@ s_flush (ss_coord_t *self)
                              "waiting for a complete round to start the trace\n",
                      (long long) row->round, row->count, self->n);
         ss_rows_done (self->rows, row, write);
+    }
+    if (ss_rows_holding (self->rows) && !self->said_held) {
+        self->said_held = true;
+        s_say (self, "coordinator: round %lld (the last): %d agent%s counted lost: waiting "
+                         "up to %.1f s for their reports\n", (long long) self->final_round,
+                 self->n - ss_members_live (self->members),
+                 self->n - ss_members_live (self->members) == 1? "": "s",
+                 s_last_grace_ms (self) / 1000.0);
     }
     if (wake != INT64_MAX && (!self->row_timer || wake < self->row_timer_at)) {
         if (self->row_timer)
@@ -739,7 +767,7 @@ s_begin_stop (ss_coord_t *self, double wait)
 {
     int64_t at = (self->highest < 0? 0: self->highest) + self->margin;
     if (self->final_round < 0 || at < self->final_round)
-        self->final_round = at;
+        s_set_final (self, at, false);
     if (self->final_round <= ss_rows_written (self->rows)) {
         self->deadline = s_now ();      //  nothing left to wait for
         return;
@@ -1287,7 +1315,7 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     }
     self->highest = -1;
     self->resumed = -1;
-    self->final_round = fleet->rounds > 0? fleet->rounds: -1;
+    s_set_final (self, fleet->rounds > 0? fleet->rounds: -1, true);
     if (fleet->rounds > 0) {
         int64_t every = self->every;
         self->progress = every * ((fleet->rounds / 20 + every - 1) / every);

@@ -12,6 +12,8 @@ struct ss_rows_t {
     ss_row_t *rows;             //  slots; round -1: free
     int64_t written;            //  last row written, -1
     int64_t lost_after;         //  us
+    int64_t last;               //  the run's last round, -1 unknown
+    int64_t grace;              //  us its row waits for lost agents
     int64_t last_first;         //  first report of the last row done, -1
     int64_t pace [S_PACE_SAMPLES];
     int n_pace, next_pace;
@@ -29,6 +31,7 @@ ss_rows_new (int n, int d, int K, int slots, int lost_after_ms)
     self->slots = slots;
     self->written = -1;
     self->last_first = -1;
+    self->last = -1;
     self->lost_after = (int64_t) lost_after_ms * 1000;
     self->rows = calloc ((size_t) slots, sizeof (ss_row_t));
     if (!self->rows) {
@@ -38,6 +41,7 @@ ss_rows_new (int n, int d, int K, int slots, int lost_after_ms)
     for (int r = 0; r < slots; r++) {
         ss_row_t *row = &self->rows [r];
         row->round = -1;
+        row->held = -1;
         row->have = calloc ((size_t) n, 1);
         row->x = calloc ((size_t) n * d, sizeof (double));
         row->theta = calloc ((size_t) n * K, sizeof (double));
@@ -79,6 +83,13 @@ ss_rows_set_written (ss_rows_t *self, int64_t round)
     self->written = round;
 }
 
+void
+ss_rows_set_last (ss_rows_t *self, int64_t round, int grace_ms)
+{
+    self->last = round;
+    self->grace = (int64_t) grace_ms * 1000;
+}
+
 static ss_row_t *
 s_oldest (ss_rows_t *self)
 {
@@ -94,6 +105,7 @@ static void
 s_clear (ss_rows_t *self, ss_row_t *row)
 {
     row->round = -1;
+    row->held = -1;
     row->count = 0;
     row->forced = false;
     row->step = 0;
@@ -179,6 +191,16 @@ s_complete (const ss_rows_t *self, const ss_row_t *row, const ss_members_t *memb
     return true;
 }
 
+//  Does a lost agent miss from the row?
+static bool
+s_lost_missing (const ss_rows_t *self, const ss_row_t *row, const ss_members_t *members)
+{
+    for (int i = 0; i < self->n; i++)
+        if (!row->have [i] && ss_members_get ((ss_members_t *) members, i)->lost)
+            return true;
+    return false;
+}
+
 ss_row_t *
 ss_rows_due (ss_rows_t *self, const ss_members_t *members, int64_t now, bool strict,
              int64_t *wake, bool *complete)
@@ -188,6 +210,16 @@ ss_rows_due (ss_rows_t *self, const ss_members_t *members, int64_t now, bool str
     if (!row)
         return NULL;
     *complete = s_complete (self, row, members, strict);
+    if (*complete && !row->forced && !strict && row->round == self->last
+    &&  self->grace > 0 && s_lost_missing (self, row, members)) {
+        //  The last row, complete but for lost agents: they get grace
+        if (row->held < 0)
+            row->held = now;
+        if (now < row->held + self->grace) {
+            *wake = row->held + self->grace;
+            return NULL;
+        }
+    }
     if (*complete || row->forced)
         return row;
     for (int i = 0; i < self->n; i++)
@@ -236,6 +268,15 @@ ss_rows_newest_complete (ss_rows_t *self, const ss_members_t *members)
         if (self->rows [r].round > newest && s_complete (self, &self->rows [r], members, true))
             newest = self->rows [r].round;
     return newest;
+}
+
+bool
+ss_rows_holding (const ss_rows_t *self)
+{
+    for (int r = 0; r < self->slots; r++)
+        if (self->rows [r].round >= 0 && self->rows [r].held >= 0)
+            return true;
+    return false;
 }
 
 int

@@ -30,6 +30,8 @@ typedef struct {
     int count;                  //  agents that reported it
     int64_t first;              //  when its first report came (us)
     bool forced;                //  forced out by a newer round
+    int64_t held;               //  the last row: when it began waiting for
+                                //  lost agents (us), -1
     uint8_t *have;              //  n
     double *x, *theta, *s;      //  n x d, n x K, n x K
     double step;                //  the largest step reported
@@ -51,6 +53,14 @@ void ss_rows_destroy (ss_rows_t **self_p);
 //  the round-0 row or resuming a trace
 int64_t ss_rows_written (const ss_rows_t *self);
 void ss_rows_set_written (ss_rows_t *self, int64_t round);
+
+//  The run's last round (when known): its row, complete but for agents
+//  counted lost, waits grace_ms more for them (from when it was otherwise
+//  due). An agent whose link to the coordinator stalled (TCP backing off
+//  after a burst of loss) lives, and its reports come once the link is
+//  back: the fleet, already past the fault, may finish sooner. An agent
+//  lingers as long at its end for its last reports to go out.
+void ss_rows_set_last (ss_rows_t *self, int64_t round, int grace_ms);
 
 //  Agent i's report of round
 ss_rows_add_t ss_rows_add (ss_rows_t *self, int i, int64_t round, const double *x,
@@ -77,6 +87,8 @@ int ss_rows_drop_before (ss_rows_t *self, int64_t round);
 int64_t ss_rows_newest_complete (ss_rows_t *self, const ss_members_t *members);
 
 int ss_rows_open (const ss_rows_t *self);
+//  Is the last row waiting for lost agents (ss_rows_set_last)?
+bool ss_rows_holding (const ss_rows_t *self);
 //  The deadline now (us after a row's first report)
 int64_t ss_rows_deadline (const ss_rows_t *self);
 //  Median time between successive rows (us), -1 until measured

@@ -581,12 +581,15 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-# ns_compare_sim RUN SIM TOL: positions.csv and the trace's J of RUN equal
-# SIM's to TOL
+# ns_compare_sim RUN SIM TOL [N JTOL]: positions.csv and the trace's J of
+# RUN equal SIM's to TOL; with N, J only on the rows with all N agents and
+# none lost, to JTOL (rows with agents missing score fewer agents)
 ns_compare_sim () {
     python3 - "$@" <<'PY'
 import json, sys
 a, b, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])
+n = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+jtol = float(sys.argv[5]) if len(sys.argv) > 5 else tol
 def rows(p):
     return [list(map(float, l.split(',')[1:])) for l in open(p).read().split('\n')[1:] if l]
 pa, pb = rows(a + '/positions.csv'), rows(b + '/positions.csv')
@@ -594,6 +597,13 @@ if len(pa) != len(pb): print('rows %d vs %d' % (len(pa), len(pb))); sys.exit(1)
 dx = max(abs(x - y) for ra, rb in zip(pa, pb) for x, y in zip(ra, rb))
 ta = [json.loads(l) for l in open(a + '/trace.jsonl')]
 tb = [json.loads(l) for l in open(b + '/trace.jsonl')]
+if n:
+    sim = {r['round']: r for r in tb}
+    whole = [r for r in ta if r['agents'] == n and not r.get('lost')]
+    dj = max(abs(r['J'] - sim[r['round']]['J']) for r in whole)
+    print('positions differ by %.3g, J by %.3g on the %d rows with all %d agents'
+          % (dx, dj, len(whole), n))
+    sys.exit(0 if dx <= tol and dj <= jtol else 1)
 if [r['round'] for r in ta] != [r['round'] for r in tb]:
     print('trace rounds differ'); sys.exit(1)
 dj = max(abs(r['J'] - s['J']) for r, s in zip(ta, tb))

@@ -5,7 +5,7 @@
     deadline that adapts to the fleet's pace (never shorter than 2
     lost_after) for an agent past the round whose report is missing,
     late and duplicate reports, full slots forcing the oldest out, rows in
-    round order. */
+    round order; the last row's grace for agents counted lost. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +125,86 @@ test_deadline_adapts (void **state)
     ss_members_destroy (&members);
 }
 
+//  The run's last row, complete but for an agent counted lost, waits the
+//  grace for it (from when it was otherwise due); the agent heard again
+//  is waited for until its report comes. Other rows, and a last row with
+//  no grace, are written at once.
+static void
+test_last_grace (void **state)
+{
+    (void) state;
+    double x0 [N * 2] = { 0 };
+    ss_members_t *members = ss_members_new (N, 2, x0, 1000, 5000, 0);
+    ss_rows_t *rows = ss_rows_new (N, 2, 4, 8, 1000);
+    ss_rows_set_written (rows, 0);
+    ss_rows_set_last (rows, 20, 700);
+    int64_t wake;
+    bool complete;
+    for (int i = 0; i < N; i++)
+        s_add (rows, members, i, 10, 10 * MS);
+    assert_non_null (ss_rows_due (rows, members, 10 * MS, false, &wake, &complete));
+    ss_rows_done (rows, ss_rows_due (rows, members, 10 * MS, false, &wake, &complete), true);
+    //  Agent 2 goes silent: lost at 1010 ms
+    s_add (rows, members, 0, 20, 1000 * MS);
+    s_add (rows, members, 1, 20, 1001 * MS);
+    assert_null (ss_rows_due (rows, members, 1002 * MS, false, &wake, &complete));
+    int lost [N];
+    ss_members_heard (members, 0, 1100 * MS, 20, 0);
+    ss_members_heard (members, 1, 1100 * MS, 20, 0);
+    assert_int_equal (ss_members_check (members, 1100 * MS, lost, N), 1);
+    assert_int_equal (lost [0], 2);
+    assert_false (ss_rows_holding (rows));
+    //  Complete but for the lost agent: held until 1100 + 700 ms
+    assert_null (ss_rows_due (rows, members, 1100 * MS, false, &wake, &complete));
+    assert_int_equal (wake, 1800 * MS);
+    assert_true (ss_rows_holding (rows));
+    assert_null (ss_rows_due (rows, members, 1500 * MS, false, &wake, &complete));
+    assert_int_equal (wake, 1800 * MS);
+    //  The strict first row of a restarted trace is not held
+    assert_non_null (ss_rows_due (rows, members, 1500 * MS, true, &wake, &complete));
+    //  Heard again (its link came back): its report is waited for
+    assert_true (ss_members_heard (members, 2, 1600 * MS, 19, 0));
+    assert_null (ss_rows_due (rows, members, 1900 * MS, false, &wake, &complete));
+    assert_int_equal (wake, INT64_MAX);
+    s_add (rows, members, 2, 20, 1950 * MS);
+    ss_row_t *row = ss_rows_due (rows, members, 1950 * MS, false, &wake, &complete);
+    assert_non_null (row);
+    assert_true (complete);
+    assert_int_equal (row->count, N);
+    ss_rows_done (rows, row, true);
+    assert_false (ss_rows_holding (rows));
+    ss_rows_destroy (&rows);
+
+    //  Never heard again: written when the grace is over, without it
+    rows = ss_rows_new (N, 2, 4, 8, 1000);
+    ss_rows_set_written (rows, 10);
+    ss_rows_set_last (rows, 30, 700);
+    s_add (rows, members, 0, 30, 3000 * MS);
+    s_add (rows, members, 1, 30, 3000 * MS);
+    ss_members_heard (members, 0, 4000 * MS, 30, 0);
+    ss_members_heard (members, 1, 4000 * MS, 30, 0);
+    assert_int_equal (ss_members_check (members, 4000 * MS, lost, N), 1);
+    assert_null (ss_rows_due (rows, members, 4000 * MS, false, &wake, &complete));
+    assert_int_equal (wake, 4700 * MS);
+    row = ss_rows_due (rows, members, 4700 * MS, false, &wake, &complete);
+    assert_non_null (row);
+    assert_int_equal (row->count, 2);
+    ss_rows_done (rows, row, true);
+    //  A row that is not the last, and a last row with no grace: at once
+    s_add (rows, members, 0, 40, 4800 * MS);
+    s_add (rows, members, 1, 40, 4800 * MS);
+    ss_rows_set_last (rows, 50, 700);
+    row = ss_rows_due (rows, members, 4800 * MS, false, &wake, &complete);
+    assert_non_null (row);
+    ss_rows_done (rows, row, true);
+    ss_rows_set_last (rows, 50, 0);
+    s_add (rows, members, 0, 50, 4900 * MS);
+    s_add (rows, members, 1, 50, 4900 * MS);
+    assert_non_null (ss_rows_due (rows, members, 4900 * MS, false, &wake, &complete));
+    ss_rows_destroy (&rows);
+    ss_members_destroy (&members);
+}
+
 static void
 test_full_and_order (void **state)
 {
@@ -166,6 +246,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_complete),
         cmocka_unit_test (test_deadline_adapts),
+        cmocka_unit_test (test_last_grace),
         cmocka_unit_test (test_full_and_order),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

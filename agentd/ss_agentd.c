@@ -270,8 +270,8 @@ static void
 s_checkpoint (ss_agentd_t *self)
 {
     ss_persist_state_t state = s_persist_state (self);
-    if (ss_persist_checkpoint (self->persist, &state, self->d, self->K) == 0)
-        self->counters [SS_CTR_CHECKPOINTS]++;
+    ss_persist_checkpoint (self->persist, &state, self->d, self->K);
+    self->counters [SS_CTR_CHECKPOINTS] = ss_persist_written (self->persist);
 }
 
 //  How many connections our estimate of round k goes out on to neighbour p:
@@ -519,9 +519,11 @@ s_finish (ss_agentd_t *self)
     uint64_t k = ss_peers_round (self->peers);
     s_report (self, k);
     s_heartbeats (self);
+    //  The last checkpoint on disk before the state file says we are done
     ss_persist_state_t state = s_persist_state (self);
-    if (ss_persist_checkpoint (self->persist, &state, self->d, self->K) == 0)
-        self->counters [SS_CTR_CHECKPOINTS]++;
+    ss_persist_checkpoint (self->persist, &state, self->d, self->K);
+    ss_persist_flush (self->persist);
+    self->counters [SS_CTR_CHECKPOINTS] = ss_persist_written (self->persist);
     state = s_persist_state (self);
     if (ss_persist_state_file (self->persist, &state, self->d, self->K))
         self->exit_code = 1;

@@ -1,6 +1,7 @@
 /*  ss_persist: what an agent keeps on disk, so that after a crash and a
     restart it resumes where it was: its checkpoint (fleet/ss_checkpoint,
-    atomic, checksummed) every checkpoint_every rounds and at exit, the
+    atomic, checksummed) every checkpoint_every rounds (written by a
+    thread of its own, so that the fsync never stalls a round) and at exit, the
     text state file <state_dir>/agent-<i>.state at exit, and the resume at
     start: a valid checkpoint of this agent of this fleet is resumed, a
     bad or foreign one is reported and set aside, never trusted. Files are
@@ -36,8 +37,16 @@ void ss_persist_destroy (ss_persist_t **self_p);
 int ss_persist_resume (ss_persist_t *self, ss_problem_t *P, int d, int K,
                        ss_persist_state_t *state);
 
-//  Write the checkpoint of state; 0 or -1 after a rate-limited log line
+//  The checkpoint of state, encoded now and written (fsynced, renamed over
+//  the last) by the writer thread, so that the round goes on meanwhile;
+//  when several wait, the newest is written. 0 when queued (or written,
+//  without the thread), -1 after a log line (the writer logs its own
+//  errors, rate-limited)
 int ss_persist_checkpoint (ss_persist_t *self, const ss_persist_state_t *state, int d, int K);
+//  Wait until every checkpoint queued so far is written (or failed)
+void ss_persist_flush (ss_persist_t *self);
+//  How many checkpoints are on disk so far
+uint64_t ss_persist_written (ss_persist_t *self);
 
 //  Write the text state file (round, epoch, x, x0, theta, s, and a line
 //  `counter NAME VALUE` per counter); 0 or -1 after a line

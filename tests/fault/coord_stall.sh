@@ -52,7 +52,8 @@ R=$TMP/run
 LOG=$R.logs/coordinator.log
 ns_start_run "$F" "$R" "$AGENTS"
 ns_wait_round "$R" "$STALL" 60 || fail "the trace never reached round $STALL"
-stall && pass "host 1's packets to the coordinator dropped from round $(ns_trace_round "$R")" \
+FROM=$(ns_trace_round "$R")
+stall && pass "host 1's packets to the coordinator dropped from round $FROM" \
     || fail "nft: could not drop host 1's packets"
 #   bounded: the coordinator says the last row waits for the lost agents
 until=$((SECONDS + 60))
@@ -96,4 +97,25 @@ PY
 #   the previous row's, which had 4 agents)
 ns_compare_sim "$R" "$TMP/sim" 0 "$AGENTS" 1e-12 > "$TMP/cmp" 2>&1
 [ $? -eq 0 ] && pass "run equals sim: $(cat "$TMP/cmp")" || fail "run differs from sim: $(cat "$TMP/cmp")"
+
+#   rounds/s (table.bash: trace_pace): before the stall, and from it to the
+#   last row before the wait (the coordinator's clock)
+PACE_BEFORE=$(trace_pace "$R/trace.jsonl" "" "$FROM")
+PACE_STALL=$(trace_pace "$R/trace.jsonl" "$FROM" "$at")
+echo "     rounds/s: before the stall $PACE_BEFORE; during it (rows without host 1) $PACE_STALL"
+ns_table_section "coord_stall.sh" "$(cat <<EOF2
+Fleet: $AGENTS agents, ring degree 4, 2 hosts in blocks (agents 0-3 with the
+coordinator, 4-7), "$WIRE_DELAY" on both, $ROUNDS rounds, report every 10; faults:
+heartbeat ${FAULT_HEARTBEAT_MS} ms, round timeout ${FAULT_ROUND_TIMEOUT_MS} ms, lost after ${FAULT_LOST_AFTER_MS} ms.
+From report round $FROM host 1 drops its packets to the coordinator's port
+(nftables); they go through again once the coordinator says the last row
+waits for the lost agents (trace at round $at).
+
+Reproduce: \`bash tests/fault/coord_stall.sh build\` (as root)
+
+| scenario | stalled from round | rows with host 1 lost | last row | positions against sim | rounds/s before the stall | rounds/s during it |
+|---|---|---|---|---|---|---|
+| coordinator links of host 1 stall until the end | $FROM | $(head -n 1 "$TMP/check" | sed 's/^rows with host 1 lost: \([0-9]*\).*/\1/') | $(head -n 1 "$TMP/check" | sed 's/.*last row (round [0-9]*): \([^;]*\);.*/\1/') | $(sed 's/,.*//' "$TMP/cmp") | $PACE_BEFORE | $PACE_STALL |
+EOF2
+)"
 finish

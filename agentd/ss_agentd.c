@@ -1305,5 +1305,15 @@ ss_agentd_run (ss_agentd_t *self)
     if (self->stopping || self->coord_stopped || coord < 200)
         coord = 200;
     ss_links_set_linger (self->links, 200, coord);
+    //  libzmq's linger ends once it has written our reports to the kernel;
+    //  on a link that stalled (TCP backing off after loss) they may still
+    //  be there, unacknowledged, and once we exit the orphaned connection
+    //  gives up after a few retransmissions. As long again for the host of
+    //  the coordinator to acknowledge them (it waits for agents counted
+    //  lost as long at the end: ss_rows_set_last)
+    int64_t until = zclock_mono () + coord;
+    while (ss_links_coordinator_unacked (self->links) > 0 && !s_stop_signal
+    &&     zclock_mono () < until)
+        zclock_sleep (10);
     return self->exit_code;
 }

@@ -40,6 +40,7 @@ struct ss_links_t {
     zsock_t *router;
     zsock_t *router_monitor;    //  its accepted connections (in the tcptune)
     zsock_t *coord;
+    int coord_watch;            //  its index in the tcptune, or -1
     ss_zap_t *zap;
     zcert_t *cert;
     ss_tcptune_t *tune;         //  TCP options of every tcp:// connection
@@ -300,8 +301,9 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     zsock_set_immediate (self->coord, 0);
     zsock_set_linger (self->coord, 0);
     s_keepalive (self->coord, fleet);
-    if (strncmp (fleet->coordinator, "tcp://", 6) == 0)
-        ss_tcptune_watch (self->tune, self->coord);
+    self->coord_watch = -1;
+    if (strncmp (fleet->coordinator, "tcp://", 6) == 0 && ss_tcptune_watch (self->tune, self->coord))
+        self->coord_watch = ss_tcptune_size (self->tune) - 1;
     if (!config->insecure)
         ss_keys_apply_client (self->coord, self->cert, zcert_public_txt (coord_cert));
     char coord [300];
@@ -331,6 +333,12 @@ zsock_t *
 ss_links_router (ss_links_t *self)
 {
     return self->router;
+}
+
+long
+ss_links_coordinator_unacked (ss_links_t *self)
+{
+    return ss_tcptune_unacked (self->tune, self->coord_watch);
 }
 
 zsock_t *

@@ -58,6 +58,10 @@ void ss_links_destroy (ss_links_t **self_p);
 
 zsock_t *ss_links_router (ss_links_t *self);
 zsock_t *ss_links_coordinator (ss_links_t *self);
+//  Bytes sent to the coordinator that its host has not acknowledged yet
+//  (the kernel's send queue of the link's TCP connection; 0 when not TCP
+//  or not watched)
+long ss_links_coordinator_unacked (ss_links_t *self);
 //  The ZAP handler and its socket (NULL when insecure)
 ss_zap_t *ss_links_zap (ss_links_t *self);
 //  The ROUTER's socket monitor (connections per address bounded,

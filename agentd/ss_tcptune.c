@@ -7,7 +7,9 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 //  Linux 6.15's per-socket options (include/uapi/linux/tcp.h); older
 //  headers lack them, older kernels refuse them (ENOPROTOOPT)
@@ -285,6 +287,24 @@ int
 ss_tcptune_stalled (ss_tcptune_t *self, int i)
 {
     return i >= 0 && i < self->n? ss_tcpopt_stalled (self->fds [i]): 0;
+}
+
+long
+ss_tcpopt_unacked (int fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    int queued = 0;
+    if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len)
+    ||  info.tcpi_state != TCP_ESTABLISHED || ioctl (fd, SIOCOUTQ, &queued))
+        return 0;
+    return queued;
+}
+
+long
+ss_tcptune_unacked (ss_tcptune_t *self, int i)
+{
+    return i >= 0 && i < self->n? ss_tcpopt_unacked (self->fds [i]): 0;
 }
 
 int

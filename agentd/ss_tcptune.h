@@ -80,6 +80,10 @@ int ss_tcpopt_stalled (int fd);
 //  connected or not TCP. The descriptor is libzmq's: read, never written
 //  (one closed and reused meanwhile gives a wrong answer, never harm)
 int ss_tcptune_stalled (ss_tcptune_t *self, int i);
+//  Bytes in the send queue of an established TCP connection not yet
+//  acknowledged (SIOCOUTQ); 0 when fd is not one. And of watched socket i
+long ss_tcpopt_unacked (int fd);
+long ss_tcptune_unacked (ss_tcptune_t *self, int i);
 //  Monitors to poll, and each
 int ss_tcptune_size (ss_tcptune_t *self);
 zsock_t *ss_tcptune_monitor (ss_tcptune_t *self, int i);

@@ -1,5 +1,5 @@
-/*  agentd/ss_tcptune: the per-connection TCP options and the stall test,
-    on real sockets. The stall case needs a connection whose segments are
+/*  agentd/ss_tcptune: the per-connection TCP options, the stall test and
+    the unacknowledged bytes, on real sockets. The stall case needs a connection whose segments are
     lost: as root, in a network namespace of its own (a child process that
     unshares one, brings up its loopback and drops the port's packets with
     nftables); elsewhere that part says SKIP. */
@@ -89,6 +89,7 @@ test_apply (void **state)
     struct timespec pause = { 0, 20 * 1000 * 1000 };
     nanosleep (&pause, NULL);
     assert_false (ss_tcpopt_stalled (client));
+    assert_int_equal (ss_tcpopt_unacked (client), 0);
     close (client);
     close (server);
     //  Not TCP: a Unix socket pair, a closed descriptor, -1
@@ -96,10 +97,12 @@ test_apply (void **state)
     assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM, 0, unix_pair), 0);
     assert_true (ss_tcpopt_apply (unix_pair [0], &opt) & SS_TCPOPT_NOT_TCP);
     assert_false (ss_tcpopt_stalled (unix_pair [0]));
+    assert_int_equal (ss_tcpopt_unacked (unix_pair [0]), 0);
     close (unix_pair [0]);
     close (unix_pair [1]);
     assert_false (ss_tcpopt_stalled (-1));
     assert_false (ss_tcpopt_stalled (unix_pair [0]));   //  closed
+    assert_int_equal (ss_tcpopt_unacked (-1), 0);
 }
 
 //  In a child with a network namespace of its own: 0 pass, 1 fail, 77 skip
@@ -150,6 +153,11 @@ s_stall_child (void)
         fprintf (stderr, "not retransmitting after 500 ms of lost segments\n");
         return 1;
     }
+    //  What an exiting agent waits for: its 5 bytes, unacknowledged
+    if (ss_tcpopt_unacked (client) != 5) {
+        fprintf (stderr, "unacked %ld bytes, not 5\n", ss_tcpopt_unacked (client));
+        return 1;
+    }
     //  Loss over: the retransmission gets through and it is not stalled
     if (system ("nft delete table inet sstest"))
         return 1;
@@ -161,6 +169,10 @@ s_stall_child (void)
     char buf [8];
     if (stalled || recv (server, buf, sizeof buf, MSG_DONTWAIT) != 5) {
         fprintf (stderr, "still stalled 2 s after the loss ended\n");
+        return 1;
+    }
+    if (ss_tcpopt_unacked (client) != 0) {
+        fprintf (stderr, "%ld bytes still unacknowledged\n", ss_tcpopt_unacked (client));
         return 1;
     }
     return 0;

@@ -94,5 +94,12 @@ check(dj <= 1e-9, 'J of every row equals sim (max diff %.3g)' % dj)
 sys.exit(bad)
 PY
 
+#   rounds/s (table.bash: trace_pace) of the trace before the kill and after
+#   the restart (each coordinator's own clock)
+. "$(dirname "$0")/table.bash"
+S=$(python3 -c 'import json,sys; print(next((json.loads(l)["round"] for l in open(sys.argv[1]) if json.loads(l)["round"] > int(sys.argv[2])), ""))' \
+    "$OUT/trace.jsonl" "${R:--1}" 2> /dev/null)
+echo "    rounds/s: before the kill $(trace_pace "$OUT/trace.jsonl" "" "${R:-0}"), after the restart $( [ -n "$S" ] && trace_pace "$OUT/trace.jsonl" "$S" || echo -)"
+
 [ $FAILS -eq 0 ] && echo "coordinator_restart.sh: all passed" || echo "coordinator_restart.sh: $FAILS failed"
 exit $((FAILS > 0))

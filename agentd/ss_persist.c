@@ -29,14 +29,15 @@ struct ss_persist_t {
     int64_t writer_logged;      //  the writer's last error line
 };
 
-//  Write one encoded checkpoint (frame); counted when it is on disk
-static void
+//  Write one encoded checkpoint (frame), counted when it is on disk; 0,
+//  or -1 after a rate-limited log line
+static int
 s_write (ss_persist_t *self, zframe_t *frame, uint64_t round, int64_t *logged)
 {
     if (ss_file_write_atomic (self->ckpt_path, zframe_data (frame), zframe_size (frame),
                               0600) == 0) {
         __atomic_fetch_add (&self->written, 1, __ATOMIC_RELAXED);
-        return;
+        return 0;
     }
     int64_t now = zclock_mono ();
     if (*logged == 0 || now - *logged >= S_LOG_MSEC) {
@@ -44,6 +45,7 @@ s_write (ss_persist_t *self, zframe_t *frame, uint64_t round, int64_t *logged)
                     (unsigned long long) round, strerror (errno));
         *logged = now;
     }
+    return -1;
 }
 
 //  The writer's loop. Commands: CKPT round frame (a checkpoint; when more
@@ -261,12 +263,7 @@ ss_persist_checkpoint (ss_persist_t *self, const ss_persist_state_t *state, int 
         zmsg_destroy (&msg);
         return -1;
     }
-    int rc = -1;
-    if (frame) {
-        uint64_t before = ss_persist_written (self);
-        s_write (self, frame, state->round, &self->logged);
-        rc = ss_persist_written (self) > before? 0: -1;
-    }
+    int rc = frame? s_write (self, frame, state->round, &self->logged): -1;
     zframe_destroy (&frame);
     return rc;
 }

@@ -530,11 +530,10 @@ s_flush (ss_coord_t *self)
     }
     if (ss_rows_holding (self->rows) && !self->said_held) {
         self->said_held = true;
+        int lost = self->n - ss_members_live (self->members);
         s_say (self, "coordinator: round %lld (the last): %d agent%s counted lost: waiting "
                          "up to %.1f s for their reports\n", (long long) self->final_round,
-                 self->n - ss_members_live (self->members),
-                 self->n - ss_members_live (self->members) == 1? "": "s",
-                 s_last_grace_ms (self) / 1000.0);
+                 lost, lost == 1? "": "s", s_last_grace_ms (self) / 1000.0);
     }
     if (wake != INT64_MAX && (!self->row_timer || wake < self->row_timer_at)) {
         if (self->row_timer)

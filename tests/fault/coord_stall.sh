@@ -36,12 +36,7 @@ export FAULT_HEARTBEAT_MS=100
 export FAULT_ROUND_TIMEOUT_MS=1000
 export FAULT_LOST_AFTER_MS=3000
 
-ns_create_hosts 2 || { fail "two namespace hosts"; finish; }
-pass "two hosts ($NS_KIND wire) $(ns_ip 0) $(ns_ip 1)"
-F=$TMP/stall.zpl
-ns_fleet "$F" "stall$$" "$ROUNDS" "$AGENTS" 2 block
-timeout 60 "$SWARMSHAPE" keygen "$F" > /dev/null || { fail "keygen"; finish; }
-timeout 120 "$SWARMSHAPE" sim "$F" --out "$TMP/sim" --quiet || { fail "sim"; finish; }
+ns_setup 2 block stall "$ROUNDS" "$AGENTS" "$TMP/sim"
 ns_netem_all "$WIRE_DELAY" || fail "wire delay"
 
 #   host 1's packets to the coordinator's port: dropped / let through

@@ -43,12 +43,7 @@ if [ -n "${ONLY:-}" ]; then     # ONLY="loss30|delay": those scenarios only
     mapfile -t SCENARIOS < <(printf '%s\n' "${SCENARIOS[@]}" | grep -E "^(${ONLY})\|")
 fi
 
-ns_create_hosts 3 || { fail "three namespace hosts"; finish; }
-pass "three hosts ($NS_KIND wire) $(ns_ip 0) $(ns_ip 1) $(ns_ip 2)"
-F=$TMP/netem.zpl
-ns_fleet "$F" "netem$$" "$ROUNDS" "$AGENTS" 3 spread
-timeout 60 "$SWARMSHAPE" keygen "$F" > /dev/null || { fail "keygen"; finish; }
-timeout 120 "$SWARMSHAPE" sim "$F" --out "$TMP/sim" --quiet || { fail "sim"; finish; }
+ns_setup 3 spread netem "$ROUNDS" "$AGENTS" "$TMP/sim"
 
 ROWS=()
 #   scenario NAME NETEM: one run; NETEM "" is the undisturbed run

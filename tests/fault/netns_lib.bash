@@ -392,6 +392,22 @@ ns_fleet () {
     } > "$file"
 }
 
+# ns_setup HOSTS LAYOUT NAME ROUNDS AGENTS [SIM]: HOSTS namespace hosts
+# (passed, or the test ends failed), the fleet file F=$TMP/NAME.zpl on them
+# (ns_fleet, fleet name NAME<pid>), its keys, and with SIM the undisturbed
+# sim of it in the directory SIM
+ns_setup () {
+    local hosts=$1 layout=$2 name=$3 rounds=$4 agents=$5 sim=${6:-} i ips=""
+    ns_create_hosts "$hosts" || { fail "$hosts namespace hosts"; finish; }
+    for ((i = 0; i < hosts; i++)); do ips+=" $(ns_ip $i)"; done
+    pass "$hosts hosts ($NS_KIND wire)$ips"
+    F=$TMP/$name.zpl
+    ns_fleet "$F" "$name$$" "$rounds" "$agents" "$hosts" "$layout"
+    timeout 60 "$SWARMSHAPE" keygen "$F" > /dev/null || { fail "keygen"; finish; }
+    [ -z "$sim" ] || timeout 120 "$SWARMSHAPE" sim "$F" --out "$sim" --quiet \
+        || { fail "sim"; finish; }
+}
+
 # ns_start_run FLEET OUT AGENTS: coordinator (host 0, --out OUT) and every
 # agent on its host, logs in OUT.logs/, state in OUT.state/. Pids in
 # RUN_COORD and RUN_AGENTS[i]. The fleet's keys must exist. Per host,

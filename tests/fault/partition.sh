@@ -42,11 +42,7 @@ export FAULT_HEARTBEAT_MS=${FAULT_HEARTBEAT_MS:-50}
 export FAULT_ROUND_TIMEOUT_MS=${FAULT_ROUND_TIMEOUT_MS:-300}
 export FAULT_LOST_AFTER_MS=${FAULT_LOST_AFTER_MS:-1000}
 
-ns_create_hosts 3 || { fail "three namespace hosts"; finish; }
-pass "three hosts ($NS_KIND wire) $(ns_ip 0) $(ns_ip 1) $(ns_ip 2)"
-F=$TMP/part.zpl
-ns_fleet "$F" "part$$" 0 "$AGENTS" 3 block
-timeout 60 "$SWARMSHAPE" keygen "$F" > /dev/null || { fail "keygen"; finish; }
+ns_setup 3 block part 0 "$AGENTS"
 #   Without a delay the fleet does ~200 rounds/s here and would finish
 #   before TCP's backed-off retransmissions find the healed link
 [ -n "$WIRE_DELAY" ] && { ns_netem_all "$WIRE_DELAY" || fail "wire delay"; }

@@ -28,6 +28,7 @@
 #define S_MAX_PEERS       1024
 #define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 #define S_COPY_ROUNDS     100       //  links/copies auto: rounds of two copies after a resend
+#define S_LOSSY_ROUNDS    10        //  rounds of bounded waits after a retransmission
 #define S_SPAN            2         //  connections of a lossless link used in turn
 
 static volatile sig_atomic_t s_stop_signal = 0;
@@ -104,6 +105,7 @@ struct ss_agentd_t {
     ss_peer_state_t *was;       //  n: peer states before the liveness check
     bool *done;                 //  n: the neighbour said STOPPING (it finished)
     uint64_t *copies_until;     //  n: two copies of our estimates until this round
+    uint64_t *loss_seen;        //  n: 1 + the round of the link's last judged loss (0: none)
     bool lingering;             //  finished, waiting for the neighbours to finish
     bool coord_stopped;         //  the coordinator sent STOP: it has our reports
     int exit_code;
@@ -299,6 +301,21 @@ s_span (ss_agentd_t *self, int p, uint64_t k)
     return self->copies_until [p] > k || C < S_SPAN? C: S_SPAN;
 }
 
+//  A retransmission on the link to p judged a loss in round k: a second
+//  within S_LOSSY_ROUNDS rounds of the one before makes the link lossy
+//  (its waits bounded) for S_LOSSY_ROUNDS rounds. One alone is not enough:
+//  a connection backed off during a burst of loss retransmits its last
+//  lost segment up to a second after the burst, and each such late
+//  retransmission had the rounds run without estimates that were merely
+//  a little late, long after the loss had ended
+static void
+s_loss (ss_agentd_t *self, int p, uint64_t k)
+{
+    if (self->loss_seen [p] > 0 && self->loss_seen [p] - 1 + S_LOSSY_ROUNDS >= k)
+        ss_peers_lossy (self->peers, p, k + S_LOSSY_ROUNDS);
+    self->loss_seen [p] = k + 1;
+}
+
 //  Begin round k: masses into the running sums, our estimate to every live
 //  neighbour on connection k mod C, and copies on the next ones (kept for a
 //  resend)
@@ -329,8 +346,10 @@ s_begin (ss_agentd_t *self)
         kept->round = k;
         int extra = 0;
         int stalls = 0;
+        int losses = 0;
         if (ss_links_send (self->links, p, (int) (k % (uint64_t) C), s_span (self, p, k),
-                           kept->data, kept->size, s_copies (self, p, k), &extra, &stalls) < 0)
+                           kept->data, kept->size, s_copies (self, p, k), &extra, &stalls,
+                           &losses) < 0)
             self->counters [SS_CTR_DROP_OVERFLOW]++;
         else
             self->counters [SS_CTR_SENT]++;
@@ -338,6 +357,8 @@ s_begin (ss_agentd_t *self)
         //  A connection of the link retransmits: the link loses packets
         if (stalls > 0)
             self->copies_until [p] = k + S_COPY_ROUNDS;
+        if (losses > 0)
+            s_loss (self, p, k);
     }
     //  Staggered by id: 500 agents of one host writing (and fsyncing)
     //  their checkpoints in the same round stalled their reactors for
@@ -811,10 +832,13 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
         if (resend >= 0) {
             s_kept_t *kept = &self->kept [p * 2 + (resend & 1)];
             int C = ss_links_connections (self->links, p);
+            int losses = 0;
             if (kept->have && kept->round == (uint64_t) resend
             &&  ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C), C,
-                               kept->data, kept->size, 1, NULL, NULL) >= 0)
+                               kept->data, kept->size, 1, NULL, NULL, &losses) >= 0)
                 self->counters [SS_CTR_RESENDS]++;
+            if (losses > 0)
+                s_loss (self, p, ss_peers_round (self->peers));
         }
     }
     if (verdict) {
@@ -1099,6 +1123,7 @@ ss_agentd_destroy (ss_agentd_t **self_p)
     free (self->was);
     free (self->done);
     free (self->copies_until);
+    free (self->loss_seen);
     free (self->store);
     free (self->ids);
     free (self->degrees);
@@ -1170,7 +1195,8 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
         .lost_after_ms = fleet->lost_after_ms, .start_timeout_ms = fleet->start_timeout_ms,
         .settle_rounds = fleet->settle_rounds, .rounds = fleet->rounds,
         .grace_factor = fleet->grace_factor, .grace_min_ms = fleet->grace_min_ms,
-        .grace_max_ms = fleet->round_timeout_ms
+        .grace_max_ms = fleet->round_timeout_ms,
+        .lossy_wait = fleet->lossy_wait, .forecast_rounds = fleet->forecast_rounds
     };
     self->work = ss_work_new (self->problem);
     self->store = calloc ((size_t) 4 * K, sizeof (double));
@@ -1186,13 +1212,14 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
     self->was = calloc ((size_t) (n > 0? n: 1), sizeof (ss_peer_state_t));
     self->done = calloc ((size_t) (n > 0? n: 1), sizeof (bool));
     self->copies_until = calloc ((size_t) (n > 0? n: 1), sizeof (uint64_t));
+    self->loss_seen = calloc ((size_t) (n > 0? n: 1), sizeof (uint64_t));
     for (int i = 0; self->kept && i < 2 * n; i++)
         self->kept [i].data = malloc (self->estimate_cap);
     if (self->ids && self->degrees)
         self->peers = ss_peers_new (&config, K, id, n, self->ids, self->degrees);
     if (!self->work || !self->store || !self->msg || !self->estimate || !self->report
     ||  !self->pending || !self->target_now || !self->frame || !self->kept || !self->peers
-    ||  !self->was || !self->done || !self->copies_until
+    ||  !self->was || !self->done || !self->copies_until || !self->loss_seen
     ||  (n > 0 && !self->kept [2 * n - 1].data)) {
         fprintf (stderr, "agentd: out of memory\n");
         return s_fail (&self, rc, 1);

@@ -391,7 +391,7 @@ ss_links_transport (ss_links_t *self, int p)
 
 int
 ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_t size,
-               int copies, int *extra, int *stalls)
+               int copies, int *extra, int *stalls, int *losses)
 {
     int C = self->links [p].connections, first = -1, sent = 0;
     span = span < 1? 1: span > C? C: span;
@@ -401,6 +401,8 @@ ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_
     bool stalled [S_MAX_CONNECTIONS];
     if (stalls)
         *stalls = 0;
+    if (losses)
+        *losses = 0;
     for (int i = 0; i < C; i++) {
         order [i] = i < span? (c + i) % span: i;
         //  Outside the span a connection carries nothing (heartbeats go on
@@ -410,9 +412,11 @@ ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_
         //  only on a link in use whole (seen losing packets): on a lossless
         //  link passing it over spread the estimates over idle connections,
         //  each with acknowledgements of its own to wait for
-        stalled [i] = how == SS_TCP_RETRANSMITTING || (how == SS_TCP_UNACKED && span == C);
-        if (stalls && how == SS_TCP_RETRANSMITTING)
+        stalled [i] = (how & SS_TCP_RETRANSMITTING) || ((how & SS_TCP_UNACKED) && span == C);
+        if (stalls && (how & SS_TCP_RETRANSMITTING))
             (*stalls)++;
+        if (losses && (how & SS_TCP_LOST))
+            (*losses)++;
     }
     //  Pass 0: connections not stalled; pass 1: the stalled ones
     for (int pass = 0; pass < 2 && sent < copies; pass++)

@@ -86,9 +86,10 @@ const char *ss_links_transport (ss_links_t *self, int p);
 //  segment), then the stalled ones; a connection that cannot take it now
 //  (full, not connected) is passed over. The first connection used, or -1;
 //  *extra: further copies sent, *stalls: connections of the link found
-//  retransmitting (either may be NULL)
+//  retransmitting, *losses: those with a retransmission judged a loss
+//  (ss_tcploss_judge: not a slow host's spurious one) (any may be NULL)
 int ss_links_send (ss_links_t *self, int p, int c, int span, const void *data, size_t size,
-                   int copies, int *extra, int *stalls);
+                   int copies, int *extra, int *stalls, int *losses);
 //  Send a frame to the coordinator; 0, or -1 (no link: never waits)
 int ss_links_send_coordinator (ss_links_t *self, const void *data, size_t size);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -30,6 +31,7 @@ struct ss_tcptune_t {
     zsock_t *monitors [S_MAX_WATCHED];
     zsock_t *watched [S_MAX_WATCHED];   //  the socket each monitor watches
     int fds [S_MAX_WATCHED];    //  its last connection's descriptor, or -1
+    ss_tcploss_t loss [S_MAX_WATCHED];  //  that connection's retransmissions judged
     ss_connlimit_t *limits [S_MAX_WATCHED];     //  accepted ones per address, or NULL
     int n;
     uint64_t tuned, refused;
@@ -245,8 +247,10 @@ ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
         int missed = ss_tcpopt_apply ((int) value, &self->opt);
         if (missed & SS_TCPOPT_NOT_TCP)
             continue;
-        if (i < self->n && (event & ZMQ_EVENT_CONNECTED))
+        if (i < self->n && (event & ZMQ_EVENT_CONNECTED)) {
             self->fds [i] = (int) value;
+            self->loss [i] = (ss_tcploss_t) { 0 };
+        }
         self->tuned++;
         tuned++;
         for (int bit = 1; bit <= SS_TCPOPT_NO_RTO_MAX; bit <<= 1)
@@ -264,29 +268,80 @@ ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor)
     return tuned;
 }
 
+//  The kernel's tcp_info up to tcpi_dsack_dups: glibc's ends at
+//  tcpi_total_retrans, the kernel's grows at its end only (linux/tcp.h,
+//  which cannot be included beside netinet/tcp.h)
+typedef struct {
+    struct tcp_info base;
+    uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+    uint32_t segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out;
+    uint64_t delivery_rate, busy_time, rwnd_limited, sndbuf_limited;
+    uint32_t delivered, delivered_ce;
+    uint64_t bytes_sent, bytes_retrans;
+    uint32_t dsack_dups;
+} s_tcp_info_t;
+_Static_assert (offsetof (s_tcp_info_t, dsack_dups) == 216, "tcp_info layout");
+
+bool
+ss_tcploss_judge (ss_tcploss_t *self, int64_t now, uint32_t total_retrans,
+                  uint32_t dsack_dups)
+{
+    bool lost = false;
+    if (self->pending_at == 0) {
+        //  The first look: what came before it is history, not news
+        self->judged = total_retrans > dsack_dups? total_retrans - dsack_dups: 0;
+        self->pending = total_retrans;
+        self->pending_at = now? now: 1;
+    }
+    else
+    if (now - self->pending_at >= SS_TCPLOSS_JUDGE_MS) {
+        //  Retransmissions at least JUDGE_MS old, less those shown spurious
+        uint32_t real = self->pending > dsack_dups? self->pending - dsack_dups: 0;
+        if (real > self->judged) {
+            lost = true;
+            self->judged = real;
+        }
+        self->pending = total_retrans;
+        self->pending_at = now;
+    }
+    return lost;
+}
+
 int
 ss_tcpopt_stalled (int fd)
 {
-    struct tcp_info info;
-    socklen_t len = sizeof info;
-    memset (&info, 0, sizeof info);
-    if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len) || len < 32)
+    return ss_tcpopt_judge (fd, 0, NULL);
+}
+
+int
+ss_tcpopt_judge (int fd, int64_t now, ss_tcploss_t *record)
+{
+    s_tcp_info_t ext;
+    const struct tcp_info *info = &ext.base;
+    socklen_t len = sizeof ext;
+    memset (&ext, 0, sizeof ext);
+    if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ext, &len) || len < 32)
         return 0;
+    int lost = 0;
+    if (record && len >= offsetof (s_tcp_info_t, dsack_dups) + sizeof ext.dsack_dups
+    &&  ss_tcploss_judge (record, now, info->tcpi_total_retrans, ext.dsack_dups))
+        lost = SS_TCP_LOST;
     //  Retransmitting: a timeout fired, or fast recovery
-    if (info.tcpi_ca_state >= TCP_CA_Recovery || info.tcpi_retransmits > 0)
-        return SS_TCP_RETRANSMITTING;
+    if (info->tcpi_ca_state >= TCP_CA_Recovery || info->tcpi_retransmits > 0)
+        return lost | SS_TCP_RETRANSMITTING;
     //  Data in flight unacknowledged for two round trips and 2 ms: maybe a
     //  lost segment whose timeout has not fired yet, maybe an acknowledgement
     //  delayed (up to delack_max): worth passing over, no proof of loss
-    if (info.tcpi_unacked > 0 && info.tcpi_last_ack_recv >= 2 + 2 * info.tcpi_rtt / 1000)
-        return SS_TCP_UNACKED;
-    return 0;
+    if (info->tcpi_unacked > 0 && info->tcpi_last_ack_recv >= 2 + 2 * info->tcpi_rtt / 1000)
+        return lost | SS_TCP_UNACKED;
+    return lost;
 }
 
 int
 ss_tcptune_stalled (ss_tcptune_t *self, int i)
 {
-    return i >= 0 && i < self->n? ss_tcpopt_stalled (self->fds [i]): 0;
+    return i >= 0 && i < self->n? ss_tcpopt_judge (self->fds [i], zclock_mono (),
+                                                   &self->loss [i]): 0;
 }
 
 long

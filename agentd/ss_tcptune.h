@@ -75,10 +75,31 @@ int ss_tcptune_drain (ss_tcptune_t *self, zsock_t *monitor);
 #define SS_TCP_RETRANSMITTING   1
 #define SS_TCP_UNACKED          2
 int ss_tcpopt_stalled (int fd);
+
+//  Loss, as opposed to a slow host: a retransmission counts once it is
+//  SS_TCPLOSS_JUDGE_MS old and the receiver has not shown it spurious (a
+//  duplicate SACK: an overloaded host's late acknowledgement fires the
+//  5 ms timeout, and the segment arrives twice). One connection's record:
+typedef struct {
+    uint32_t pending;           //  retransmissions at the last judgement
+    int64_t pending_at;         //  when (ms; 0: never)
+    uint32_t judged;            //  retransmissions judged real so far
+} ss_tcploss_t;
+#define SS_TCPLOSS_JUDGE_MS     20
+//  Judge at now (ms) with the connection's counters: true when a
+//  retransmission was judged real since the last call. Pure
+bool ss_tcploss_judge (ss_tcploss_t *self, int64_t now, uint32_t total_retrans,
+                       uint32_t dsack_dups);
+//  Stalled, as ss_tcpopt_stalled, plus SS_TCP_LOST when the connection's
+//  record judges a retransmission real (kernels without tcpi_dsack_dups,
+//  before 5.10: never)
+#define SS_TCP_LOST             4
+int ss_tcpopt_judge (int fd, int64_t now, ss_tcploss_t *record);
 //  Is the connection of watched socket i (0 .. size - 1, in the order
 //  watched; one that connects: a DEALER) stalled? False when not
 //  connected or not TCP. The descriptor is libzmq's: read, never written
-//  (one closed and reused meanwhile gives a wrong answer, never harm)
+//  (one closed and reused meanwhile gives a wrong answer, never harm).
+//  With SS_TCP_LOST as ss_tcpopt_judge (the record is the connection's)
 int ss_tcptune_stalled (ss_tcptune_t *self, int i);
 //  Bytes in the send queue of an established TCP connection not yet
 //  acknowledged (SIOCOUTQ); 0 when fd is not one. And of watched socket i

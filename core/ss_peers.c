@@ -18,6 +18,8 @@
 #define S_US_PER_MS 1000
 #define S_NUDGE     3        //  typical rounds before the first WANT to a neighbour not past us
 #define S_SLOW_GRACE 4       //  the grace is at least this many of the slowest recent rounds
+#define S_SUMS      6        //  K-vectors of running sums per peer
+#define S_LEAD      2        //  on lossy links, rounds we may run ahead of a neighbour
 
 struct ss_peers_t {
     ss_peers_config_t config;
@@ -58,24 +60,25 @@ ss_peers_new (const ss_peers_config_t *config, int K, int self_id, int n,
     size_t m = (size_t) (n > 0? n: 1);
     self->peers = calloc (m, sizeof (ss_peer_t));
     self->dstore = calloc (m * 2 * (size_t) K, sizeof (double));
-    //  Per peer: 2 slot sums, sent, applied, newest; then `out`
-    self->ustore = calloc ((m * 5 + 1) * (size_t) K, sizeof (uint64_t));
+    //  Per peer: 2 slot sums, sent, applied, newest, rate; then `out`
+    self->ustore = calloc ((m * S_SUMS + 1) * (size_t) K, sizeof (uint64_t));
     if (!self->peers || !self->dstore || !self->ustore) {
         ss_peers_destroy (&self);
         return NULL;
     }
-    self->out = self->ustore + m * 5 * (size_t) K;
+    self->out = self->ustore + m * S_SUMS * (size_t) K;
     for (int p = 0; p < n; p++) {
         ss_peer_t *peer = &self->peers [p];
         peer->id = ids [p];
         peer->graph_degree = degrees [p];
         for (int s = 0; s < 2; s++) {
             peer->slot [s].theta = self->dstore + ((size_t) p * 2 + s) * K;
-            peer->slot [s].mass = (int64_t *) (self->ustore + ((size_t) p * 5 + s) * K);
+            peer->slot [s].mass = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + s) * K);
         }
-        peer->sent = (int64_t *) (self->ustore + ((size_t) p * 5 + 2) * K);
-        peer->applied = (int64_t *) (self->ustore + ((size_t) p * 5 + 3) * K);
-        peer->newest = (int64_t *) (self->ustore + ((size_t) p * 5 + 4) * K);
+        peer->sent = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 2) * K);
+        peer->applied = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 3) * K);
+        peer->newest = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 4) * K);
+        peer->rate = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 5) * K);
         if (p > 0)
             assert (ids [p] > ids [p - 1]);
     }
@@ -138,6 +141,8 @@ ss_peers_start (ss_peers_t *self, int64_t now, uint64_t round, uint64_t epoch,
         peer->weight = 0;
         peer->slot [0].have = peer->slot [1].have = false;
         peer->newest_have = false;
+        peer->rate_have = false;
+        peer->lossy_until = 0;
         peer->evidence_at = -1;
         peer->want_at = -1;
     }
@@ -525,6 +530,14 @@ ss_peers_estimate (ss_peers_t *self, int64_t now, int p, uint64_t round,
     size_t K = (size_t) self->K;
     if (!peer->newest_have || epoch > peer->newest_epoch
     ||  (epoch == peer->newest_epoch && round > peer->newest_round)) {
+        //  The step per round between its two newest sums of an epoch,
+        //  what a forecast of a missing sum adds per round (ss_peers_mix)
+        peer->rate_have = peer->newest_have && epoch == peer->newest_epoch;
+        if (peer->rate_have) {
+            int64_t gap = (int64_t) (round - peer->newest_round);
+            for (size_t k = 0; k < K; k++)
+                peer->rate [k] = (int64_t) (mass [k] - (uint64_t) peer->newest [k]) / gap;
+        }
         memcpy (peer->newest, mass, K * sizeof (uint64_t));
         peer->newest_round = round;
         peer->newest_epoch = epoch;
@@ -599,6 +612,18 @@ ss_peers_heartbeat (ss_peers_t *self, int64_t now, int p, uint64_t round,
     return 0;
 }
 
+//  Does a live link lose packets in this round (and are its waits bounded)?
+static bool
+s_lossy (const ss_peers_t *self)
+{
+    if (self->config.lossy_wait <= 0)
+        return false;
+    for (int p = 0; p < self->n; p++)
+        if (self->peers [p].state != SS_PEER_LOST && self->peers [p].lossy_until > self->round)
+            return true;
+    return false;
+}
+
 //  The q-th largest claim among live peers (q = 2, or 1 with one live peer)
 static bool
 s_jump_target (const ss_peers_t *self, uint64_t *target)
@@ -625,7 +650,26 @@ s_jump_target (const ss_peers_t *self, uint64_t *target)
     if (q == 0 || claims < q)
         return false;
     *target = q == 1? first: second;
-    return *target >= self->round + 2;
+    return *target >= self->round + (s_lossy (self)? S_LEAD + 1: 2);
+}
+
+void
+ss_peers_lossy (ss_peers_t *self, int p, uint64_t until)
+{
+    assert (p >= 0 && p < self->n);
+    if (until > self->peers [p].lossy_until)
+        self->peers [p].lossy_until = until;
+}
+
+//  The wait on a lossy link: lossy_wait typical rounds (at least 1 ms);
+//  0 when off or the typical round is not measured yet
+static int64_t
+s_lossy_us (const ss_peers_t *self)
+{
+    double typical = ss_peers_typical_ms (self);
+    if (self->config.lossy_wait <= 0 || typical < 0)
+        return 0;
+    return (int64_t) (fmax (1, self->config.lossy_wait * typical) * S_US_PER_MS);
 }
 
 ss_round_wait_t
@@ -640,6 +684,7 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
     uint64_t k = self->round;
     int64_t grace = (int64_t) (ss_peers_grace_ms (self) * S_US_PER_MS);
     int64_t repair = (int64_t) (ss_peers_repair_ms (self) * S_US_PER_MS);
+    int64_t lossy = s_lossy_us (self);
     bool ready = true;
     for (int p = 0; p < self->n; p++) {
         ss_peer_t *peer = &self->peers [p];
@@ -649,6 +694,19 @@ ss_peers_poll (ss_peers_t *self, int64_t now, int64_t *wake, int *want,
             continue;
         if (peer->have_claim && peer->claim >= k + 2 && peer->claim_before >= k + 2)
             continue;           //  long past our round (twice): not waited for
+        //  A lossy link, and the neighbour at most one round behind us:
+        //  waited for lossy_wait typical rounds, then the round runs without
+        //  it (its mass forecast). A stalled connection holds its estimate
+        //  for a retransmission timeout, and each neighbour waiting on its
+        //  own late estimate held the next: at 30% loss the fleet ran at a
+        //  fifteenth of its pace. One further behind is waited for as
+        //  always: we never run more than two rounds ahead of a neighbour.
+        if (lossy > 0 && peer->lossy_until > k
+        &&  peer->have_claim && peer->claim + S_LEAD - 1 >= k) {
+            if (now >= self->round_start + lossy)
+                continue;
+            *wake = *wake < self->round_start + lossy? *wake: self->round_start + lossy;
+        }
         //  Past our round, whenever we learnt it (before a jump, say): its
         //  estimate of round k is in the network, or was never sent to us
         //  (we were lost to it then): a grace, then without it
@@ -732,23 +790,38 @@ ss_peers_mix (ss_peers_t *self, ss_neighbour_t *nbrs, int *n, int64_t *net)
             //  Its newest sum, unless of a round past ours + 1: a forged
             //  far one would set applied_round there, and every honest sum
             //  of the rounds before it would be refused until then
-            if (peer->newest_have && peer->newest_round <= r + 1) {
+            if (peer->newest_have && peer->newest_round <= r + S_LEAD) {
                 src = (const uint64_t *) peer->newest;
                 src_round = peer->newest_round;
                 src_epoch = peer->newest_epoch;
             }
         }
         (*n)++;
-        if (src && src_epoch == self->epoch
-        &&  (!peer->applied_any || src_round > peer->applied_round)) {
-            uint64_t *applied = (uint64_t *) peer->applied;
-            for (size_t k = 0; k < K; k++) {
-                sum [k] += src [k] - applied [k];
-                applied [k] = src [k];
-            }
-            peer->applied_any = true;
-            peer->applied_round = src_round;
+        if (!src || src_epoch != self->epoch
+        ||  (peer->applied_any && src_round < peer->applied_round))
+            continue;
+        //  A sum older than our round: forecast what the missing ones add,
+        //  its rate per round for up to forecast_rounds rounds. What the
+        //  forecast gets wrong, the next real sum puts right (we add the
+        //  difference between it and all we added), so conservation is as
+        //  exact as without it; while estimates are missing, the trackers
+        //  miss only the change in the link's rate, not a whole round's
+        //  mass per missing estimate (a fifth of the tracker per link)
+        uint64_t ahead = 0;
+        if (src_round < r && peer->rate_have && self->config.forecast_rounds > 0) {
+            ahead = r - src_round;
+            if (ahead > (uint64_t) self->config.forecast_rounds)
+                ahead = (uint64_t) self->config.forecast_rounds;
         }
+        uint64_t *applied = (uint64_t *) peer->applied;
+        const uint64_t *rate = (const uint64_t *) peer->rate;
+        for (size_t k = 0; k < K; k++) {
+            uint64_t target = src [k] + ahead * rate [k];
+            sum [k] += target - applied [k];
+            applied [k] = target;
+        }
+        peer->applied_any = true;
+        peer->applied_round = src_round;
     }
 }
 

@@ -94,6 +94,12 @@ typedef struct {
     double grace_factor;    //  grace = factor x typical round time
     int grace_min_ms;       //  ... at least this
     int grace_max_ms;       //  ... at most this (0: no bound)
+    double lossy_wait;      //  on a lossy link, wait at most this many typical
+                            //  rounds for an estimate, whatever its round (0: as
+                            //  on any link)
+    int forecast_rounds;    //  a missing estimate's mass is forecast from the
+                            //  link's recent rate, up to this many rounds past
+                            //  the newest sum held (0: no forecast)
 } ss_peers_config_t;
 
 //  An agent's state as its heartbeats tell it
@@ -142,6 +148,10 @@ typedef struct {
     bool newest_have;
     uint64_t newest_round, newest_epoch;
     int64_t *newest;        //  K
+    //  Its sums' step per round (from its two newest sums of an epoch)
+    bool rate_have;
+    int64_t *rate;          //  K
+    uint64_t lossy_until;   //  the link lost packets: lossy before this round
     //  Waiting on it in this round
     int64_t evidence_at;    //  when it was first seen past our round (-1 not)
     int64_t want_at;        //  when the next WANT to it is due (0: now)
@@ -189,6 +199,11 @@ double ss_peers_grace_ms (const ss_peers_t *self);
 double ss_peers_repair_ms (const ss_peers_t *self);
 //  The slowest of the recent clean rounds (ms), -1 until measured
 double ss_peers_slow_ms (const ss_peers_t *self);
+
+//  The link to neighbour p loses packets (the caller saw one of its TCP
+//  connections retransmit): until round `until`, the wait for its estimate
+//  is bounded by lossy_wait typical rounds
+void ss_peers_lossy (ss_peers_t *self, int p, uint64_t until);
 
 //  Membership event (restart, ...): the epoch grows after this round
 void ss_peers_event (ss_peers_t *self, const char *why);

@@ -209,6 +209,16 @@ static const ss_fleet_key_t s_keys [] = {
       "of the slowest of them ..." },
     { "faults/grace_min_ms", SS_FLEET_INT, F (grace_min_ms), 1, 86400000, NULL, NULL,
       "100", NULL, 0, "... and at least this (round_timeout_ms wins if smaller)" },
+    { "faults/lossy_wait", SS_FLEET_DOUBLE, F (lossy_wait), SS_FLEET_NONNEGATIVE, 0,
+      NULL, NULL, "0", NULL, 0, "on a link seen losing packets (two retransmissions, not "
+      "shown spurious, within 10 rounds), a round waits at most this many typical rounds "
+      "for the neighbour's estimate, unless the neighbour is two rounds behind; 3 doubled "
+      "the pace at 30% loss, at a cost in J (README); 0: wait as on any link" },
+    { "faults/forecast_rounds", SS_FLEET_INT, F (forecast_rounds), 0, 1000, NULL, NULL,
+      "8", NULL, 0, "a round without a neighbour's estimate adds the mass its link "
+      "carries per round (its two newest sums), for up to this many rounds past the "
+      "newest sum held; the next sum puts right what it got wrong; 0: add nothing "
+      "until a sum comes" },
     { "faults/lost_after_ms", SS_FLEET_INT, F (lost_after_ms), 1, 86400000, NULL, NULL,
       "5000", NULL, 0, "silence after which a neighbour is lost (> heartbeat_ms)" },
     { "faults/evasive_ms", SS_FLEET_INT, F (evasive_ms), 0, 86400000, NULL, NULL,

@@ -71,6 +71,8 @@ typedef struct {
     int start_timeout_ms;   //  longest wait for a neighbour at start
     double grace_factor;    //  grace = factor x the typical round time
     int grace_min_ms;       //  ... and at least this
+    double lossy_wait;      //  typical rounds a round waits on a lossy link (0: off)
+    int forecast_rounds;    //  rounds a missing estimate's mass is forecast (0: off)
     int checkpoint_every;   //  rounds between checkpoints
     int settle_rounds;      //  rounds without motion after an epoch change
     //  links (not hashed either)

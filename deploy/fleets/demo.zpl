@@ -102,6 +102,19 @@ fleet
                                 #   4 of the slowest of them ...
         grace_min_ms = 100      #   [100] ... and at least this (round_timeout_ms
                                 #   wins if smaller)
+        lossy_wait = 0          #   [0] on a link seen losing packets (two
+                                #   retransmissions, not shown spurious, within 10
+                                #   rounds), a round waits at most this many
+                                #   typical rounds for the neighbour's estimate,
+                                #   unless it is two rounds behind; 3 doubled the
+                                #   pace at 30% loss, at a cost in J (README);
+                                #   0: wait as on any link
+        forecast_rounds = 8     #   [8] a round without a neighbour's estimate adds
+                                #   the mass its link carries per round (from its
+                                #   two newest sums), for up to this many rounds
+                                #   past the newest sum held; the next sum puts
+                                #   right what it got wrong; 0: nothing until a
+                                #   sum comes
         lost_after_ms = 5000    #   [5000] silence after which a neighbour is
                                 #   lost (> heartbeat_ms)
         evasive_ms = 0          #   [0] silence after which a neighbour is pinged

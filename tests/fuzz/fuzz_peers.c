@@ -157,7 +157,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         .heartbeat_ms = 100, .evasive_ms = 300, .lost_after_ms = 1000,
         .start_timeout_ms = 2000, .settle_rounds = 3,
         .rounds = setup & 0x40? 0: 1000, .grace_factor = 10, .grace_min_ms = 5,
-        .grace_max_ms = 300
+        .grace_max_ms = 300, .lossy_wait = setup & 0x20? 3: 0,
+        .forecast_rounds = setup & 0x10? 8: 0
     };
     bool resumed = setup & 0x80;
     int ids [S_MAX_N], degrees [S_MAX_N];
@@ -235,7 +236,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                 break;
             }
             case 4:
-                ss_peers_event (peers, "fuzz");
+                if (op & 0x80)      //  a link seen losing packets
+                    ss_peers_lossy (peers, p, round + s_byte (&r));
+                else
+                    ss_peers_event (peers, "fuzz");
                 break;
             default: {          //  our rounds, as agentd runs them
                 if (!started) {

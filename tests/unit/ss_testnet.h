@@ -153,9 +153,11 @@ tn_begin (testnet_t *net, int i)
     }
 }
 
-//  A fleet from a fleet file's agents, graph and model
+//  A fleet from a fleet file's agents, graph and model, with the lossy-link
+//  keys given (faults/lossy_wait, faults/forecast_rounds)
 static inline testnet_t *
-testnet_new (const ss_fleet_t *fleet, uint64_t rounds, uint64_t seed)
+testnet_new_tuned (const ss_fleet_t *fleet, uint64_t rounds, uint64_t seed,
+                   double lossy_wait, int forecast_rounds)
 {
     testnet_t *net = calloc (1, sizeof (testnet_t));
     net->P = ss_problem_new (&fleet->model, &fleet->target);
@@ -170,7 +172,8 @@ testnet_new (const ss_fleet_t *fleet, uint64_t rounds, uint64_t seed)
     net->config = (ss_peers_config_t) {
         .heartbeat_ms = 100, .evasive_ms = 300, .lost_after_ms = 1000,
         .start_timeout_ms = 5000, .settle_rounds = 5, .rounds = (int64_t) rounds,
-        .grace_factor = 2, .grace_min_ms = 2
+        .grace_factor = 2, .grace_min_ms = 2,
+        .lossy_wait = lossy_wait, .forecast_rounds = forecast_rounds
     };
     net->agents = calloc ((size_t) net->n, sizeof (tn_agent_t));
     double *x0 = calloc ((size_t) net->n * net->P->d, sizeof (double));
@@ -195,6 +198,22 @@ testnet_new (const ss_fleet_t *fleet, uint64_t rounds, uint64_t seed)
     }
     free (x0);
     return net;
+}
+
+//  ... with agentd's defaults (no bounded wait, forecasts of 8 rounds)
+static inline testnet_t *
+testnet_new (const ss_fleet_t *fleet, uint64_t rounds, uint64_t seed)
+{
+    return testnet_new_tuned (fleet, rounds, seed, 0, 8);
+}
+
+//  Mark every link of every agent lossy until round `until`
+static inline void
+testnet_lossy (testnet_t *net, uint64_t until)
+{
+    for (int i = 0; i < net->n; i++)
+        for (int p = 0; p < ss_peers_size (net->agents [i].peers); p++)
+            ss_peers_lossy (net->agents [i].peers, p, until);
 }
 
 static inline void

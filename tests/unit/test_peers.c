@@ -2,7 +2,8 @@
     included: a neighbour exactly at the liveness bounds, a round one
     ahead, two ahead, a duplicate, a stale one; the barrier; waits, grace
     and repairs; jumps and their corroboration; epochs; the running sums;
-    the bounds on what a neighbour may send. (Whole fleets of it run in
+    the bounds on what a neighbour may send; the forecast of a missing
+    sum; the bounded wait on a lossy link. (Whole fleets of it run in
     test_epoch.)
 */
 
@@ -50,10 +51,13 @@ s_heartbeat (ss_peers_t *self, int64_t now, int p, uint64_t round, uint32_t stat
 }
 
 //  Start and pass the barrier at time t: every neighbour heard, READY
+//  (agent 5 as s_new makes it, with config)
 static ss_peers_t *
-s_running (int64_t t)
+s_running_with (const ss_peers_config_t *config, int64_t t)
 {
-    ss_peers_t *self = s_new ();
+    int ids [] = { 3, 4, 6, 7 }, degrees [] = { 4, 4, 4, 4 };
+    ss_peers_t *self = ss_peers_new (config, K, 5, 4, ids, degrees);
+    assert_non_null (self);
     ss_peers_start (self, t, 0, 0, false);
     for (int p = 0; p < 4; p++)
         s_heartbeat (self, t, p, 0, SS_STATE_READY);
@@ -62,6 +66,12 @@ s_running (int64_t t)
     assert_true (ss_peers_barrier (self, t, &lost, &joined));
     assert_false (joined);
     return self;
+}
+
+static ss_peers_t *
+s_running (int64_t t)
+{
+    return s_running_with (&s_config, t);
 }
 
 static ss_round_wait_t
@@ -662,6 +672,165 @@ test_resend (void **state)
     ss_peers_destroy (&self);
 }
 
+//  Run rounds of 1 ms from round 0 to round `to` (every estimate on time,
+//  each sum `step` more than the last) so that the typical round is 1 ms
+static int64_t
+s_rounds (ss_peers_t *self, int64_t t, uint64_t to, uint64_t *sum, uint64_t step)
+{
+    double s [K] = { 0 };
+    int n, n_want;
+    ss_neighbour_t nbrs [4];
+    int64_t net [K];
+    while (ss_peers_round (self) < to) {
+        uint64_t r = ss_peers_round (self);
+        ss_peers_begin (self, t, s);
+        for (int k = 0; k < K; k++)
+            sum [k] += step;
+        for (int p = 0; p < 4; p++)
+            s_estimate (self, t + MS, p, r, 0, sum);
+        assert_int_equal (s_poll (self, t + MS, &n_want), SS_ROUND_READY);
+        ss_peers_mix (self, nbrs, &n, net);
+        ss_peers_end (self, t + MS);
+        t += MS;
+    }
+    return t;
+}
+
+//  A missing estimate's mass is forecast from the link's rate (its two
+//  newest sums), for up to forecast_rounds rounds; the next real sum puts
+//  right what the forecast got wrong: what the link added in all is
+//  exactly the sum sent, forecast or not
+static void
+test_forecast (void **state)
+{
+    (void) state;
+    ss_peers_config_t config = s_config;
+    for (int forecast = 0; forecast < 2; forecast++) {
+        config.forecast_rounds = forecast? 2: 0;
+        ss_peers_t *self = s_running_with (&config, 0);
+        uint64_t q = (uint64_t) ss_mass_quantize (0.125);
+        uint64_t sum [K] = { 0 };
+        int64_t t = s_rounds (self, 0, 6, sum, q);      //  agent 3's sum: 6 q
+        //  Rounds 6, 7, 8: agent 3's estimates lost (it is seen past us);
+        //  the others' come, each sum q more
+        double s [K] = { 0 };
+        uint64_t added = 0;         //  agent 3's link, in q
+        ss_neighbour_t nbrs [4];
+        int n, n_want;
+        int64_t net [K];
+        for (uint64_t r = 6; r < 9; r++) {
+            ss_peers_begin (self, t, s);
+            for (int k = 0; k < K; k++)
+                sum [k] += q;
+            for (int p = 1; p < 4; p++)
+                s_estimate (self, t, p, r, 0, sum);
+            s_heartbeat (self, t, 0, r + 1, SS_STATE_RUNNING);
+            t += 200 * MS;                              //  past the grace
+            assert_int_equal (s_poll (self, t, &n_want), SS_ROUND_READY);
+            ss_peers_mix (self, nbrs, &n, net);
+            assert_null (nbrs [0].theta);               //  substituted
+            int64_t link = net [0] - 3 * (int64_t) q;   //  agent 3's share
+            //  Forecast: q in round 6, q in 7, nothing past two rounds
+            assert_true (link == (forecast && r < 8? (int64_t) q: 0));
+            added += (uint64_t) link / q;
+            ss_peers_end (self, t);
+        }
+        //  Round 9: its estimate comes, its sum 10 q (rounds 6-9 sent 4 q,
+        //  and the rate changed: round 9 sent 1 q more than forecast allows
+        //  for). The link adds the rest: 10 q in all, whatever was forecast
+        ss_peers_begin (self, t, s);
+        for (int k = 0; k < K; k++)
+            sum [k] += q;
+        for (int p = 0; p < 4; p++)
+            s_estimate (self, t, p, 9, 0, sum);
+        assert_int_equal (s_poll (self, t, &n_want), SS_ROUND_READY);
+        ss_peers_mix (self, nbrs, &n, net);
+        added += (uint64_t) (net [0] - 3 * (int64_t) q) / q;
+        assert_int_equal (added + 6, 10);               //  exact
+        assert_true (ss_peers_peer (self, 0)->applied [1] == (int64_t) sum [1]);
+        ss_peers_end (self, t);
+        ss_peers_destroy (&self);
+    }
+}
+
+//  On a link marked lossy, a neighbour at most one round behind is waited
+//  for lossy_wait typical rounds, then the round runs without it; one two
+//  rounds behind is waited for as on any link; an unmarked link as always.
+//  While a link is lossy, a jump needs neighbours three rounds ahead
+static void
+test_lossy_wait (void **state)
+{
+    (void) state;
+    ss_peers_config_t config = s_config;
+    config.lossy_wait = 3;
+    config.forecast_rounds = 8;
+    ss_peers_t *self = s_running_with (&config, 0);
+    uint64_t sum [K] = { 0 };
+    int64_t t = s_rounds (self, 0, 6, sum, 0);
+    assert_true (ss_peers_typical_ms (self) == 1.0);
+    double s [K] = { 0 };
+    int n_want;
+    ss_neighbour_t nbrs [4];
+    int n;
+    int64_t net [K];
+    //  Round 6, agent 7 (p 3) last seen at round 5, its link not marked:
+    //  waited for however long
+    ss_peers_begin (self, t, s);
+    for (int p = 0; p < 3; p++)
+        s_estimate (self, t, p, 6, 0, sum);
+    assert_int_equal (s_poll (self, t + 100 * MS, &n_want), SS_ROUND_WAIT);
+    //  Marked lossy until round 6: still not (the mark is over)
+    ss_peers_lossy (self, 3, 6);
+    assert_int_equal (s_poll (self, t + 100 * MS, &n_want), SS_ROUND_WAIT);
+    //  Until round 9: three typical rounds from the round's start
+    ss_peers_lossy (self, 3, 9);
+    ss_peers_lossy (self, 3, 7);                        //  a mark never shrinks
+    assert_true (ss_peers_peer (self, 3)->lossy_until == 9);
+    ss_peers_end (self, t);                             //  (round 6 ends unrun)
+    ss_peers_jump (self, t, 6);
+    ss_peers_begin (self, t, s);
+    for (int p = 0; p < 3; p++)
+        s_estimate (self, t, p, 6, 0, sum);
+    int64_t wake, bound = t + 3 * MS;
+    int want [8];
+    uint64_t jump;
+    n_want = 8;
+    assert_int_equal (ss_peers_poll (self, bound - 1, &wake, want, &n_want, &jump),
+                      SS_ROUND_WAIT);
+    assert_true (wake <= bound);
+    assert_int_equal (s_poll (self, bound, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    assert_null (nbrs [3].theta);
+    assert_int_equal (ss_peers_counters (self) [SS_CTR_SUBSTITUTIONS], 1);
+    ss_peers_end (self, bound);
+    //  Round 7: agent 7 still at round 5, two behind: waited for
+    t = bound;
+    ss_peers_begin (self, t, s);
+    for (int p = 0; p < 3; p++)
+        s_estimate (self, t, p, 7, 0, sum);
+    assert_int_equal (s_poll (self, t + 100 * MS, &n_want), SS_ROUND_WAIT);
+    //  Its estimate of round 6 comes: one behind, the bound again (from
+    //  the round's start, long past)
+    s_estimate (self, t + 100 * MS, 3, 6, 0, sum);
+    assert_int_equal (s_poll (self, t + 100 * MS, &n_want), SS_ROUND_READY);
+    ss_peers_mix (self, nbrs, &n, net);
+    ss_peers_end (self, t + 100 * MS);
+    //  Round 8, two neighbours claim round 10: no jump while lossy (at
+    //  most S_LEAD = 2 ahead is a lossy link's pace); round 11: a jump
+    t += 100 * MS;
+    ss_peers_begin (self, t, s);
+    s_heartbeat (self, t, 0, 10, SS_STATE_RUNNING);
+    s_heartbeat (self, t, 1, 10, SS_STATE_RUNNING);
+    n_want = 8;
+    assert_int_not_equal (ss_peers_poll (self, t, &wake, want, &n_want, &jump), SS_ROUND_JUMP);
+    s_heartbeat (self, t, 0, 11, SS_STATE_RUNNING);
+    s_heartbeat (self, t, 1, 11, SS_STATE_RUNNING);
+    n_want = 8;
+    assert_int_equal (ss_peers_poll (self, t, &wake, want, &n_want, &jump), SS_ROUND_JUMP);
+    assert_int_equal (jump, 11);
+    ss_peers_destroy (&self);
+}
+
 int
 main (void)
 {
@@ -678,6 +847,8 @@ main (void)
         cmocka_unit_test (test_running_sums),
         cmocka_unit_test (test_jump_owes),
         cmocka_unit_test (test_resend),
+        cmocka_unit_test (test_forecast),
+        cmocka_unit_test (test_lossy_wait),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

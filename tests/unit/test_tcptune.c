@@ -106,6 +106,14 @@ test_apply (void **state)
 }
 
 //  In a child with a network namespace of its own: 0 pass, 1 fail, 77 skip
+static int64_t
+s_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 static int
 s_stall_child (void)
 {
@@ -132,6 +140,9 @@ s_stall_child (void)
     ss_tcpopt_apply (client, &opt);
     if (ss_tcpopt_stalled (client))
         return 1;
+    ss_tcploss_t record = { 0 };
+    if (ss_tcpopt_judge (client, s_ms (), &record) & SS_TCP_LOST)
+        return 1;
     char command [256];
     snprintf (command, sizeof command,
               "nft add table inet sstest && nft add chain inet sstest in "
@@ -151,6 +162,19 @@ s_stall_child (void)
     }
     if (stalled != SS_TCP_RETRANSMITTING) {
         fprintf (stderr, "not retransmitting after 500 ms of lost segments\n");
+        return 1;
+    }
+    //  The kernel's counters, read past glibc's tcp_info: the retransmission
+    //  is judged a loss once SS_TCPLOSS_JUDGE_MS old (no duplicate SACK
+    //  comes: the segments never arrive)
+    int judged = 0;
+    for (int tries = 0; tries < 100 && !(judged & SS_TCP_LOST); tries++) {
+        struct timespec pause = { 0, 5 * 1000 * 1000 };
+        nanosleep (&pause, NULL);
+        judged = ss_tcpopt_judge (client, s_ms (), &record);
+    }
+    if (!(judged & SS_TCP_LOST)) {
+        fprintf (stderr, "retransmissions not judged a loss after 500 ms\n");
         return 1;
     }
     //  What an exiting agent waits for: its 5 bytes, unacknowledged
@@ -176,6 +200,36 @@ s_stall_child (void)
         return 1;
     }
     return 0;
+}
+
+//  The judgement of retransmissions, with the counters passed in: one
+//  counts once SS_TCPLOSS_JUDGE_MS old, unless the receiver showed it
+//  spurious (a duplicate SACK) by then; the first look never judges
+static void
+test_judge (void **state)
+{
+    (void) state;
+    assert_int_equal (SS_TCPLOSS_JUDGE_MS, 20);
+    ss_tcploss_t record = { 0 };
+    assert_false (ss_tcploss_judge (&record, 1000, 5, 0));     //  first look
+    assert_false (ss_tcploss_judge (&record, 1005, 6, 0));     //  too soon to judge
+    assert_false (ss_tcploss_judge (&record, 1019, 6, 0));
+    assert_false (ss_tcploss_judge (&record, 1020, 6, 0));     //  5 judged: as before
+    assert_true (ss_tcploss_judge (&record, 1040, 6, 0));      //  the 6th, 20 ms old
+    assert_false (ss_tcploss_judge (&record, 1060, 6, 0));     //  nothing new
+    //  A spurious one: a slow host's late acknowledgement, the segment
+    //  seen twice by the receiver, which says so within 20 ms
+    assert_false (ss_tcploss_judge (&record, 1080, 7, 0));
+    assert_false (ss_tcploss_judge (&record, 1100, 7, 1));
+    assert_false (ss_tcploss_judge (&record, 1120, 7, 1));
+    //  Then a real one
+    assert_false (ss_tcploss_judge (&record, 1140, 8, 1));
+    assert_true (ss_tcploss_judge (&record, 1160, 8, 1));
+    //  A fresh record (a new connection): its first retransmission counts
+    record = (ss_tcploss_t) { 0 };
+    assert_false (ss_tcploss_judge (&record, 2000, 0, 0));
+    assert_false (ss_tcploss_judge (&record, 2020, 1, 0));
+    assert_true (ss_tcploss_judge (&record, 2040, 1, 0));
 }
 
 static void
@@ -205,6 +259,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_apply),
+        cmocka_unit_test (test_judge),
         cmocka_unit_test (test_stalled),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

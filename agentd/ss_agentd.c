@@ -28,6 +28,7 @@
 #define S_MAX_PEERS       1024
 #define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 #define S_COPY_ROUNDS     100       //  links/copies auto: rounds of two copies after a resend
+#define S_LOSSES          2         //  judged losses within S_LOSSY_ROUNDS to mark a link
 #define S_LOSSY_ROUNDS    10        //  rounds of bounded waits after a retransmission
 #define S_SPAN            2         //  connections of a lossless link used in turn
 
@@ -105,7 +106,8 @@ struct ss_agentd_t {
     ss_peer_state_t *was;       //  n: peer states before the liveness check
     bool *done;                 //  n: the neighbour said STOPPING (it finished)
     uint64_t *copies_until;     //  n: two copies of our estimates until this round
-    uint64_t *loss_seen;        //  n: 1 + the round of the link's last judged loss (0: none)
+    uint64_t *loss_seen;        //  n x (S_LOSSES - 1): 1 + the rounds of the link's
+                                //  last judged losses, oldest first (0: none)
     bool lingering;             //  finished, waiting for the neighbours to finish
     bool coord_stopped;         //  the coordinator sent STOP: it has our reports
     int exit_code;
@@ -301,19 +303,22 @@ s_span (ss_agentd_t *self, int p, uint64_t k)
     return self->copies_until [p] > k || C < S_SPAN? C: S_SPAN;
 }
 
-//  A retransmission on the link to p judged a loss in round k: a second
-//  within S_LOSSY_ROUNDS rounds of the one before makes the link lossy
-//  (its waits bounded) for S_LOSSY_ROUNDS rounds. One alone is not enough:
-//  a connection backed off during a burst of loss retransmits its last
-//  lost segment up to a second after the burst, and each such late
-//  retransmission had the rounds run without estimates that were merely
-//  a little late, long after the loss had ended
+//  A retransmission on the link to p judged a loss in round k: the
+//  S_LOSSES-th within S_LOSSY_ROUNDS rounds makes the link lossy (its
+//  waits bounded) for S_LOSSY_ROUNDS rounds. Fewer are not enough: a
+//  connection backed off during a burst of loss retransmits its last lost
+//  segment up to a second after the burst, and each such retransmission
+//  had rounds run without estimates merely a little late, long after the
+//  loss had ended
 static void
 s_loss (ss_agentd_t *self, int p, uint64_t k)
 {
-    if (self->loss_seen [p] > 0 && self->loss_seen [p] - 1 + S_LOSSY_ROUNDS >= k)
+    uint64_t *seen = self->loss_seen + (size_t) p * (S_LOSSES - 1);
+    //  seen [0]: 1 + the round of the oldest of the last S_LOSSES - 1
+    if (seen [0] > 0 && seen [0] - 1 + S_LOSSY_ROUNDS >= k)
         ss_peers_lossy (self->peers, p, k + S_LOSSY_ROUNDS);
-    self->loss_seen [p] = k + 1;
+    memmove (seen, seen + 1, (S_LOSSES - 2) * sizeof (uint64_t));
+    seen [S_LOSSES - 2] = k + 1;
 }
 
 //  Begin round k: masses into the running sums, our estimate to every live
@@ -1212,7 +1217,7 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
     self->was = calloc ((size_t) (n > 0? n: 1), sizeof (ss_peer_state_t));
     self->done = calloc ((size_t) (n > 0? n: 1), sizeof (bool));
     self->copies_until = calloc ((size_t) (n > 0? n: 1), sizeof (uint64_t));
-    self->loss_seen = calloc ((size_t) (n > 0? n: 1), sizeof (uint64_t));
+    self->loss_seen = calloc ((size_t) (n > 0? n: 1) * (S_LOSSES - 1), sizeof (uint64_t));
     for (int i = 0; self->kept && i < 2 * n; i++)
         self->kept [i].data = malloc (self->estimate_cap);
     if (self->ids && self->degrees)

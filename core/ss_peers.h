@@ -42,7 +42,12 @@
     the round runs without it: its
     theta is replaced by ours (its weight stays on the diagonal) and its
     mass is added when it comes (running sums; the newest sum it sent
-    stands in for it only when it is of a round up to ours + 1). A
+    stands in for it only when it is of a round up to ours + 2), forecast
+    meanwhile at the link's rate for up to forecast_rounds rounds (the
+    next real sum puts right what the forecast got wrong). On a link the
+    caller marked lossy (ss_peers_lossy) with lossy_wait > 0, a neighbour
+    at most one round behind is waited for lossy_wait typical rounds only,
+    whatever its round, and jumps need three rounds ahead. A
     neighbour whose last two messages were both two or more rounds past
     ours is not waited for at all. A neighbour that has not passed us is
     nudged with a WANT after three typical rounds (and at least the

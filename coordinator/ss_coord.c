@@ -496,6 +496,7 @@ static void
 s_set_final (ss_coord_t *self, int64_t round, bool grace)
 {
     self->final_round = round;
+    ss_members_set_final (self->members, round);
     ss_rows_set_last (self->rows, round, grace? s_last_grace_ms (self): 0);
 }
 

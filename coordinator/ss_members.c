@@ -10,6 +10,7 @@ struct ss_members_t {
     ss_member_t *members;
     double *pos;                //  n x d
     int64_t lost_after, start_timeout, start;   //  us
+    int64_t final;              //  the run's last round, -1 not known
 };
 
 ss_members_t *
@@ -34,6 +35,7 @@ ss_members_new (int n, int d, const double *x0, int lost_after_ms, int start_tim
     self->lost_after = (int64_t) lost_after_ms * 1000;
     self->start_timeout = (int64_t) start_timeout_ms * 1000;
     self->start = now;
+    self->final = -1;
     return self;
 }
 
@@ -103,7 +105,18 @@ ss_members_report (ss_members_t *self, int i, int64_t round, const double *x,
 static int64_t
 s_deadline (const ss_members_t *self, const ss_member_t *m)
 {
+    //  An agent that reported the run's last round has done its part: it
+    //  leaves, and its silence then is not loss (the last row may still
+    //  wait for one counted lost, and those done went lost meanwhile)
+    if (self->final >= 0 && m->hi >= self->final)
+        return INT64_MAX;
     return m->heard >= 0? m->heard + self->lost_after: self->start + self->start_timeout;
+}
+
+void
+ss_members_set_final (ss_members_t *self, int64_t round)
+{
+    self->final = round;
 }
 
 int

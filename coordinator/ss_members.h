@@ -6,7 +6,8 @@
     Any REPORT or HEARTBEAT of agent i is a sign of life. An agent silent
     for lost_after_ms is lost, and heard again re-admitted. An agent never
     heard is waited for start_timeout_ms from the coordinator's start (a
-    500-process start takes seconds), then counted lost.
+    500-process start takes seconds), then counted lost. An agent that
+    reported the run's last round is done: never lost after it.
 */
 #ifndef SS_MEMBERS_H
 #define SS_MEMBERS_H
@@ -48,6 +49,9 @@ bool ss_members_heard (ss_members_t *self, int i, int64_t now, int64_t round,
 void ss_members_report (ss_members_t *self, int i, int64_t round, const double *x,
                         const uint64_t *counters, int n_counters);
 
+//  The run's last round (-1: not known): an agent that reported it is
+//  done, and never declared lost for the silence that follows
+void ss_members_set_final (ss_members_t *self, int64_t round);
 //  Declare lost who is silent; newly lost ids into lost (up to n, their
 //  count returned)
 int ss_members_check (ss_members_t *self, int64_t now, int *lost, int n);

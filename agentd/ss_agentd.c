@@ -29,7 +29,8 @@
 #define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 #define S_COPY_ROUNDS     100       //  links/copies auto: rounds of two copies after a resend
 #define S_LOSSES          2         //  judged losses within S_LOSSY_ROUNDS to mark a link
-#define S_LOSSY_ROUNDS    10        //  rounds of bounded waits after a retransmission
+#define S_LOSSY_ROUNDS    10        //  ... and the rounds it stays marked (its waits bounded)
+_Static_assert (S_LOSSES >= 2, "s_loss keeps the rounds of the last S_LOSSES - 1 losses");
 #define S_SPAN            2         //  connections of a lossless link used in turn
 
 static volatile sig_atomic_t s_stop_signal = 0;

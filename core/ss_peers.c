@@ -787,10 +787,13 @@ ss_peers_mix (ss_peers_t *self, ss_neighbour_t *nbrs, int *n, int64_t *net)
             nbrs [*n] = (ss_neighbour_t) { .theta = NULL, .weight = peer->weight };
             self->counters [SS_CTR_SUBSTITUTIONS]++;
             self->substituted = true;
-            //  Its newest sum, unless of a round past ours + 1: a forged
-            //  far one would set applied_round there, and every honest sum
-            //  of the rounds before it would be refused until then
-            if (peer->newest_have && peer->newest_round <= r + S_LEAD) {
+            //  Its newest sum, unless of a round past ours + 1 (+ S_LEAD
+            //  with bounded waits, under which a neighbour may run that far
+            //  ahead): a forged far one would set applied_round there, and
+            //  every honest sum of the rounds before it would be refused
+            //  until then
+            uint64_t reach = self->config.lossy_wait > 0? S_LEAD: 1;
+            if (peer->newest_have && peer->newest_round <= r + reach) {
                 src = (const uint64_t *) peer->newest;
                 src_round = peer->newest_round;
                 src_epoch = peer->newest_epoch;

@@ -42,7 +42,8 @@
     the round runs without it: its
     theta is replaced by ours (its weight stays on the diagonal) and its
     mass is added when it comes (running sums; the newest sum it sent
-    stands in for it only when it is of a round up to ours + 2), forecast
+    stands in for it only when it is of a round up to ours + 1, + 2 with
+    bounded waits), forecast
     meanwhile at the link's rate for up to forecast_rounds rounds (the
     next real sum puts right what the forecast got wrong). On a link the
     caller marked lossy (ss_peers_lossy) with lossy_wait > 0, a neighbour

@@ -313,14 +313,25 @@ ss_tcpopt_stalled (int fd)
     return ss_tcpopt_judge (fd, 0, NULL);
 }
 
+//  TCP_INFO of fd into ext: the bytes the kernel filled, 0 when fd is not
+//  a TCP connection
+static socklen_t
+s_tcp_info (int fd, s_tcp_info_t *ext)
+{
+    socklen_t len = sizeof *ext;
+    memset (ext, 0, sizeof *ext);
+    if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, ext, &len))
+        return 0;
+    return len;
+}
+
 int
 ss_tcpopt_judge (int fd, int64_t now, ss_tcploss_t *record)
 {
     s_tcp_info_t ext;
     const struct tcp_info *info = &ext.base;
-    socklen_t len = sizeof ext;
-    memset (&ext, 0, sizeof ext);
-    if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ext, &len) || len < 32)
+    socklen_t len = s_tcp_info (fd, &ext);
+    if (len < 32)
         return 0;
     int lost = 0;
     if (record && len >= offsetof (s_tcp_info_t, dsack_dups) + sizeof ext.dsack_dups
@@ -347,11 +358,10 @@ ss_tcptune_stalled (ss_tcptune_t *self, int i)
 long
 ss_tcpopt_unacked (int fd)
 {
-    struct tcp_info info;
-    socklen_t len = sizeof info;
+    s_tcp_info_t ext;
     int queued = 0;
-    if (fd < 0 || getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len)
-    ||  info.tcpi_state != TCP_ESTABLISHED || ioctl (fd, SIOCOUTQ, &queued))
+    if (s_tcp_info (fd, &ext) == 0
+    ||  ext.base.tcpi_state != TCP_ESTABLISHED || ioctl (fd, SIOCOUTQ, &queued))
         return 0;
     return queued;
 }

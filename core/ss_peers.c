@@ -60,7 +60,7 @@ ss_peers_new (const ss_peers_config_t *config, int K, int self_id, int n,
     size_t m = (size_t) (n > 0? n: 1);
     self->peers = calloc (m, sizeof (ss_peer_t));
     self->dstore = calloc (m * 2 * (size_t) K, sizeof (double));
-    //  Per peer: 2 slot sums, sent, applied, newest, rate; then `out`
+    //  Per peer: 2 slot sums, sent, applied, newest, before; then `out`
     self->ustore = calloc ((m * S_SUMS + 1) * (size_t) K, sizeof (uint64_t));
     if (!self->peers || !self->dstore || !self->ustore) {
         ss_peers_destroy (&self);
@@ -78,7 +78,7 @@ ss_peers_new (const ss_peers_config_t *config, int K, int self_id, int n,
         peer->sent = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 2) * K);
         peer->applied = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 3) * K);
         peer->newest = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 4) * K);
-        peer->rate = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 5) * K);
+        peer->before = (int64_t *) (self->ustore + ((size_t) p * S_SUMS + 5) * K);
         if (p > 0)
             assert (ids [p] > ids [p - 1]);
     }
@@ -141,7 +141,7 @@ ss_peers_start (ss_peers_t *self, int64_t now, uint64_t round, uint64_t epoch,
         peer->weight = 0;
         peer->slot [0].have = peer->slot [1].have = false;
         peer->newest_have = false;
-        peer->rate_have = false;
+        peer->before_have = false;
         peer->lossy_until = 0;
         peer->evidence_at = -1;
         peer->want_at = -1;
@@ -530,13 +530,14 @@ ss_peers_estimate (ss_peers_t *self, int64_t now, int p, uint64_t round,
     size_t K = (size_t) self->K;
     if (!peer->newest_have || epoch > peer->newest_epoch
     ||  (epoch == peer->newest_epoch && round > peer->newest_round)) {
-        //  The step per round between its two newest sums of an epoch,
-        //  what a forecast of a missing sum adds per round (ss_peers_mix)
-        peer->rate_have = peer->newest_have && epoch == peer->newest_epoch;
-        if (peer->rate_have) {
-            int64_t gap = (int64_t) (round - peer->newest_round);
-            for (size_t k = 0; k < K; k++)
-                peer->rate [k] = (int64_t) (mass [k] - (uint64_t) peer->newest [k]) / gap;
+        //  The newest becomes the one before (the two buffers trade places:
+        //  nothing is copied, nothing computed until a forecast needs it)
+        peer->before_have = peer->newest_have && epoch == peer->newest_epoch;
+        if (peer->before_have) {
+            int64_t *was = peer->before;
+            peer->before = peer->newest;
+            peer->before_round = peer->newest_round;
+            peer->newest = was;
         }
         memcpy (peer->newest, mass, K * sizeof (uint64_t));
         peer->newest_round = round;
@@ -810,16 +811,22 @@ ss_peers_mix (ss_peers_t *self, ss_neighbour_t *nbrs, int *n, int64_t *net)
         //  exact as without it; while estimates are missing, the trackers
         //  miss only the change in the link's rate, not a whole round's
         //  mass per missing estimate (a fifth of the tracker per link)
+        //  (src_round < r: src is its newest sum, the rate that of the step
+        //  from the one before)
         uint64_t ahead = 0;
-        if (src_round < r && peer->rate_have && self->config.forecast_rounds > 0) {
+        int64_t gap = 1;
+        if (src_round < r && peer->before_have && self->config.forecast_rounds > 0) {
             ahead = r - src_round;
             if (ahead > (uint64_t) self->config.forecast_rounds)
                 ahead = (uint64_t) self->config.forecast_rounds;
+            gap = (int64_t) (peer->newest_round - peer->before_round);
         }
         uint64_t *applied = (uint64_t *) peer->applied;
-        const uint64_t *rate = (const uint64_t *) peer->rate;
+        const uint64_t *before = (const uint64_t *) peer->before;
         for (size_t k = 0; k < K; k++) {
-            uint64_t target = src [k] + ahead * rate [k];
+            uint64_t target = src [k];
+            if (ahead)
+                target += ahead * (uint64_t) ((int64_t) (src [k] - before [k]) / gap);
             sum [k] += target - applied [k];
             applied [k] = target;
         }

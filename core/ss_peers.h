@@ -154,9 +154,11 @@ typedef struct {
     bool newest_have;
     uint64_t newest_round, newest_epoch;
     int64_t *newest;        //  K
-    //  Its sums' step per round (from its two newest sums of an epoch)
-    bool rate_have;
-    int64_t *rate;          //  K
+    //  The sum it sent before the newest, in the newest's epoch (their step
+    //  per round is what a forecast adds: ss_peers_mix)
+    bool before_have;
+    uint64_t before_round;
+    int64_t *before;        //  K
     uint64_t lossy_until;   //  the link lost packets: lossy before this round
     //  Waiting on it in this round
     int64_t evidence_at;    //  when it was first seen past our round (-1 not)

@@ -28,9 +28,6 @@
 #define S_MAX_PEERS       1024
 #define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 #define S_COPY_ROUNDS     100       //  links/copies auto: rounds of two copies after a resend
-#define S_LOSSES          2         //  judged losses within S_LOSSY_ROUNDS to mark a link
-#define S_LOSSY_ROUNDS    10        //  ... and the rounds it stays marked (its waits bounded)
-_Static_assert (S_LOSSES >= 2, "s_loss keeps the rounds of the last S_LOSSES - 1 losses");
 #define S_SPAN            2         //  connections of a lossless link used in turn
 
 static volatile sig_atomic_t s_stop_signal = 0;
@@ -107,8 +104,6 @@ struct ss_agentd_t {
     ss_peer_state_t *was;       //  n: peer states before the liveness check
     bool *done;                 //  n: the neighbour said STOPPING (it finished)
     uint64_t *copies_until;     //  n: two copies of our estimates until this round
-    uint64_t *loss_seen;        //  n x (S_LOSSES - 1): 1 + the rounds of the link's
-                                //  last judged losses, oldest first (0: none)
     bool lingering;             //  finished, waiting for the neighbours to finish
     bool coord_stopped;         //  the coordinator sent STOP: it has our reports
     int exit_code;
@@ -304,24 +299,6 @@ s_span (ss_agentd_t *self, int p, uint64_t k)
     return self->copies_until [p] > k || C < S_SPAN? C: S_SPAN;
 }
 
-//  A retransmission on the link to p judged a loss in round k: the
-//  S_LOSSES-th within S_LOSSY_ROUNDS rounds makes the link lossy (its
-//  waits bounded) for S_LOSSY_ROUNDS rounds. Fewer are not enough: a
-//  connection backed off during a burst of loss retransmits its last lost
-//  segment up to a second after the burst, and each such retransmission
-//  had rounds run without estimates merely a little late, long after the
-//  loss had ended
-static void
-s_loss (ss_agentd_t *self, int p, uint64_t k)
-{
-    uint64_t *seen = self->loss_seen + (size_t) p * (S_LOSSES - 1);
-    //  seen [0]: 1 + the round of the oldest of the last S_LOSSES - 1
-    if (seen [0] > 0 && seen [0] - 1 + S_LOSSY_ROUNDS >= k)
-        ss_peers_lossy (self->peers, p, k + S_LOSSY_ROUNDS);
-    memmove (seen, seen + 1, (S_LOSSES - 2) * sizeof (uint64_t));
-    seen [S_LOSSES - 2] = k + 1;
-}
-
 //  Begin round k: masses into the running sums, our estimate to every live
 //  neighbour on connection k mod C, and copies on the next ones (kept for a
 //  resend)
@@ -364,7 +341,7 @@ s_begin (ss_agentd_t *self)
         if (stalls > 0)
             self->copies_until [p] = k + S_COPY_ROUNDS;
         if (losses > 0)
-            s_loss (self, p, k);
+            ss_peers_loss (self->peers, p);
     }
     //  Staggered by id: 500 agents of one host writing (and fsyncing)
     //  their checkpoints in the same round stalled their reactors for
@@ -844,7 +821,7 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
                                kept->data, kept->size, 1, NULL, NULL, &losses) >= 0)
                 self->counters [SS_CTR_RESENDS]++;
             if (losses > 0)
-                s_loss (self, p, ss_peers_round (self->peers));
+                ss_peers_loss (self->peers, p);
         }
     }
     if (verdict) {
@@ -1129,7 +1106,6 @@ ss_agentd_destroy (ss_agentd_t **self_p)
     free (self->was);
     free (self->done);
     free (self->copies_until);
-    free (self->loss_seen);
     free (self->store);
     free (self->ids);
     free (self->degrees);
@@ -1218,14 +1194,13 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
     self->was = calloc ((size_t) (n > 0? n: 1), sizeof (ss_peer_state_t));
     self->done = calloc ((size_t) (n > 0? n: 1), sizeof (bool));
     self->copies_until = calloc ((size_t) (n > 0? n: 1), sizeof (uint64_t));
-    self->loss_seen = calloc ((size_t) (n > 0? n: 1) * (S_LOSSES - 1), sizeof (uint64_t));
     for (int i = 0; self->kept && i < 2 * n; i++)
         self->kept [i].data = malloc (self->estimate_cap);
     if (self->ids && self->degrees)
         self->peers = ss_peers_new (&config, K, id, n, self->ids, self->degrees);
     if (!self->work || !self->store || !self->msg || !self->estimate || !self->report
     ||  !self->pending || !self->target_now || !self->frame || !self->kept || !self->peers
-    ||  !self->was || !self->done || !self->copies_until || !self->loss_seen
+    ||  !self->was || !self->done || !self->copies_until
     ||  (n > 0 && !self->kept [2 * n - 1].data)) {
         fprintf (stderr, "agentd: out of memory\n");
         return s_fail (&self, rc, 1);

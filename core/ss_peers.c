@@ -142,7 +142,7 @@ ss_peers_start (ss_peers_t *self, int64_t now, uint64_t round, uint64_t epoch,
         peer->slot [0].have = peer->slot [1].have = false;
         peer->newest_have = false;
         peer->before_have = false;
-        peer->lossy_until = 0;
+        peer->lossy_until = peer->loss_seen = 0;
         peer->evidence_at = -1;
         peer->want_at = -1;
     }
@@ -660,6 +660,17 @@ ss_peers_lossy (ss_peers_t *self, int p, uint64_t until)
     assert (p >= 0 && p < self->n);
     if (until > self->peers [p].lossy_until)
         self->peers [p].lossy_until = until;
+}
+
+void
+ss_peers_loss (ss_peers_t *self, int p)
+{
+    assert (p >= 0 && p < self->n);
+    ss_peer_t *peer = &self->peers [p];
+    uint64_t k = self->round;
+    if (peer->loss_seen > 0 && peer->loss_seen - 1 + SS_PEERS_LOSSY_ROUNDS >= k)
+        ss_peers_lossy (self, p, k + SS_PEERS_LOSSY_ROUNDS);
+    peer->loss_seen = k + 1;
 }
 
 //  The wait on a lossy link: lossy_wait typical rounds (at least 1 ms);

@@ -46,7 +46,7 @@
     bounded waits), forecast
     meanwhile at the link's rate for up to forecast_rounds rounds (the
     next real sum puts right what the forecast got wrong). On a link the
-    caller marked lossy (ss_peers_lossy) with lossy_wait > 0, a neighbour
+    caller marked lossy (ss_peers_loss) with lossy_wait > 0, a neighbour
     at most one round behind is waited for lossy_wait typical rounds only,
     whatever its round, and jumps need three rounds ahead. A
     neighbour whose last two messages were both two or more rounds past
@@ -89,6 +89,7 @@
 #define SS_PEERS_MAX_EPOCH_GAP  (1ULL << 20)    //  epochs past max (ours, round)
 #define SS_PEERS_MAX_STEP       1e3             //  running-sum step, in value
 #define SS_PEERS_SAMPLES        31              //  rounds in the typical-time median
+#define SS_PEERS_LOSSY_ROUNDS   10              //  a lossy link's window and mark
 
 typedef struct {
     int heartbeat_ms;       //  our heartbeat period
@@ -160,6 +161,7 @@ typedef struct {
     uint64_t before_round;
     int64_t *before;        //  K
     uint64_t lossy_until;   //  the link lost packets: lossy before this round
+    uint64_t loss_seen;     //  1 + the round of its last judged loss (0: none)
     //  Waiting on it in this round
     int64_t evidence_at;    //  when it was first seen past our round (-1 not)
     int64_t want_at;        //  when the next WANT to it is due (0: now)
@@ -208,10 +210,18 @@ double ss_peers_repair_ms (const ss_peers_t *self);
 //  The slowest of the recent clean rounds (ms), -1 until measured
 double ss_peers_slow_ms (const ss_peers_t *self);
 
-//  The link to neighbour p loses packets (the caller saw one of its TCP
-//  connections retransmit): until round `until`, the wait for its estimate
-//  is bounded by lossy_wait typical rounds
+//  The link to neighbour p loses packets: until round `until`, the wait
+//  for its estimate is bounded by lossy_wait typical rounds (a mark never
+//  shrinks)
 void ss_peers_lossy (ss_peers_t *self, int p, uint64_t until);
+//  A retransmission on the link to p was judged a loss in our round k (the
+//  caller's ss_tcploss_judge): a second within SS_PEERS_LOSSY_ROUNDS rounds
+//  of the one before marks the link lossy for SS_PEERS_LOSSY_ROUNDS rounds.
+//  One alone does not: a connection backed off during a burst of loss
+//  retransmits its last lost segment up to a second after the burst, and
+//  each such retransmission had rounds run without estimates merely a
+//  little late, long after the loss had ended
+void ss_peers_loss (ss_peers_t *self, int p);
 
 //  Membership event (restart, ...): the epoch grows after this round
 void ss_peers_event (ss_peers_t *self, const char *why);

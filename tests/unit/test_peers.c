@@ -831,6 +831,31 @@ test_lossy_wait (void **state)
     ss_peers_destroy (&self);
 }
 
+//  The loss window: a judged loss alone marks nothing; a second within
+//  SS_PEERS_LOSSY_ROUNDS rounds of the one before marks the link until
+//  SS_PEERS_LOSSY_ROUNDS rounds on; one more round apart, nothing
+static void
+test_loss_window (void **state)
+{
+    (void) state;
+    ss_peers_config_t config = s_config;
+    config.lossy_wait = 3;
+    ss_peers_t *self = s_running_with (&config, 0);
+    uint64_t sum [K] = { 0 };
+    ss_peers_loss (self, 3);
+    assert_true (ss_peers_peer (self, 3)->lossy_until == 0);
+    int64_t t = s_rounds (self, 0, SS_PEERS_LOSSY_ROUNDS, sum, 0);
+    ss_peers_loss (self, 3);                            //  exactly at the bound
+    assert_true (ss_peers_peer (self, 3)->lossy_until == 2 * SS_PEERS_LOSSY_ROUNDS);
+    assert_true (ss_peers_peer (self, 2)->lossy_until == 0);    //  that link only
+    t = s_rounds (self, t, 2 * SS_PEERS_LOSSY_ROUNDS + 1, sum, 0);
+    ss_peers_loss (self, 3);                            //  one round past it
+    assert_true (ss_peers_peer (self, 3)->lossy_until == 2 * SS_PEERS_LOSSY_ROUNDS);
+    ss_peers_loss (self, 3);
+    assert_true (ss_peers_peer (self, 3)->lossy_until == 3 * SS_PEERS_LOSSY_ROUNDS + 1);
+    ss_peers_destroy (&self);
+}
+
 int
 main (void)
 {
@@ -849,6 +874,7 @@ main (void)
         cmocka_unit_test (test_resend),
         cmocka_unit_test (test_forecast),
         cmocka_unit_test (test_lossy_wait),
+        cmocka_unit_test (test_loss_window),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -164,6 +164,18 @@ s_state (ss_agentd_t *self)
 
 static int s_span (ss_agentd_t *self, int p, uint64_t k);
 
+//  On a link seen retransmitting (the rounds of links/copies auto's two
+//  copies), a frame to neighbour p also as links/datagrams sealed UDP
+//  datagrams (ss_datagram), which no lost TCP segment holds back
+static void
+s_datagrams (ss_agentd_t *self, int p, const void *data, size_t size)
+{
+    ss_datagram_t *datagram = ss_links_datagram (self->links);
+    if (datagram && self->copies_until [p] > ss_peers_round (self->peers))
+        self->counters [SS_CTR_DATAGRAMS] +=
+            (uint64_t) ss_datagram_send (datagram, p, data, size, self->fleet->datagrams);
+}
+
 //  A HEARTBEAT to neighbour p (want: 0, or r + 1 to ask for its estimate
 //  of round r), on every connection of the link in use (s_span: all of
 //  them once the link was seen losing packets): liveness and repair
@@ -180,10 +192,13 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
     };
     s_header (self, &hb.hdr, ss_peers_round (self->peers));
     size_t size;
-    if (ss_heartbeat_encode_into (&hb, self->frame, self->frame_cap, &size) == 0)
+    if (ss_heartbeat_encode_into (&hb, self->frame, self->frame_cap, &size) == 0) {
         for (int c = 0; c < s_span (self, p, ss_peers_round (self->peers)); c++)
             zmq_send (zsock_resolve (ss_links_dealer (self->links, p, c)), self->frame, size,
                       ZMQ_DONTWAIT);
+        if (want)
+            s_datagrams (self, p, self->frame, size);
+    }
 }
 
 static int s_on_again (zloop_t *loop, int timer_id, void *arg);
@@ -337,11 +352,14 @@ s_begin (ss_agentd_t *self)
         else
             self->counters [SS_CTR_SENT]++;
         self->counters [SS_CTR_COPIES] += (uint64_t) extra;
-        //  A connection of the link retransmits: the link loses packets
-        if (stalls > 0)
+        //  A connection of the link retransmits now, or did since the last
+        //  look (a stall shorter than the rounds between two uses of a
+        //  connection is seen only so): the link loses packets
+        if (stalls > 0 || losses > 0)
             self->copies_until [p] = k + S_COPY_ROUNDS;
         if (losses > 0)
             ss_peers_loss (self->peers, p);
+        s_datagrams (self, p, kept->data, kept->size);
     }
     //  Staggered by id: 500 agents of one host writing (and fsyncing)
     //  their checkpoints in the same round stalled their reactors for
@@ -820,6 +838,8 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
             &&  ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C), C,
                                kept->data, kept->size, 1, NULL, NULL, &losses) >= 0)
                 self->counters [SS_CTR_RESENDS]++;
+            if (kept->have && kept->round == (uint64_t) resend)
+                s_datagrams (self, p, kept->data, kept->size);
             if (losses > 0)
                 ss_peers_loss (self->peers, p);
         }
@@ -870,6 +890,40 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         //  Every neighbour heard: tell them at once, not at the next beat
         self->said_ready = true;
         s_heartbeats (self);
+    }
+    if (s_check_signal (self))
+        return -1;
+    return s_advance (self);
+}
+
+//  Sealed datagrams from neighbours (ss_datagram): decoded and checked as
+//  frames from the ROUTER, the neighbour its key named as the sender
+static int
+s_on_datagram (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    ss_agentd_t *self = (ss_agentd_t *) arg;
+    ss_datagram_t *datagram = ss_links_datagram (self->links);
+    for (int i = 0; i < S_DRAIN; i++) {
+        const uint8_t *frame;
+        size_t size;
+        int p;
+        int got = ss_datagram_recv (datagram, &frame, &size, &p);
+        if (got == 0)
+            break;
+        if (got < 0) {
+            s_drop (self, SS_CTR_DROP_AUTH, "a datagram that is not a neighbour's");
+            continue;
+        }
+        int rc = ss_msg_decode (frame, size, self->msg);
+        if (rc)
+            s_drop (self, SS_CTR_DROP_DECODE, ss_proto_strerror (rc));
+        else {
+            char name [32];
+            ss_keys_name (self->ids [p], name, sizeof name);
+            s_on_neighbour_msg (self, self->msg, name);
+        }
     }
     if (s_check_signal (self))
         return -1;
@@ -1274,6 +1328,12 @@ ss_agentd_run (ss_agentd_t *self)
     ||  (ss_links_zap (self->links) && s_poll_fd (self, ss_zap_socket (ss_links_zap (self->links))))
     ||  (ss_links_router_monitor (self->links) && s_poll_fd (self, ss_links_router_monitor (self->links))))
         return 1;
+    if (ss_links_datagram (self->links)) {
+        zmq_pollitem_t item = { NULL, ss_datagram_fd (ss_links_datagram (self->links)),
+                                ZMQ_POLLIN, 0 };
+        if (zloop_poller (self->loop, &item, s_on_datagram, self))
+            return 1;
+    }
     zloop_timer (self->loop, (size_t) fleet->heartbeat_ms, 0, s_on_heartbeat_timer, self);
 
     char list [512] = "";
@@ -1283,9 +1343,10 @@ ss_agentd_run (ss_agentd_t *self)
                                    p? ",": "", self->ids [p],
                                    ss_links_transport (self->links, p));
     s_info (self, "start: fleet %s (%s), agent %d of %d, bound %s, neighbours %s, "
-            "%d connections per tcp:// link, coordinator %s, curve %s, rounds %lld%s",
+            "%d connections per tcp:// link, datagrams %s, coordinator %s, curve %s, rounds %lld%s",
             fleet->name, fleet->path, self->id, fleet->count, ss_links_endpoints (self->links),
-            list, ss_links_connections (self->links, -1), fleet->coordinator,
+            list, ss_links_connections (self->links, -1),
+            ss_links_datagram (self->links)? "on lossy links": "off", fleet->coordinator,
             self->options.insecure? "off": "on", (long long) fleet->rounds,
             self->resumed? ", resumed": "");
     if (self->options.insecure)

@@ -9,6 +9,7 @@
 #include "ss_keys.h"
 #include "ss_proto.h"
 #include "ss_tcptune.h"
+#include "ss_datagram.h"
 
 #define S_HANDSHAKE_MS   10000  //  an unauthenticated handshake is dropped after
 #define S_NEIGHBOUR_HWM  2      //  frames queued per outbound connection ...
@@ -44,6 +45,7 @@ struct ss_links_t {
     ss_zap_t *zap;
     zcert_t *cert;
     ss_tcptune_t *tune;         //  TCP options of every tcp:// connection
+    ss_datagram_t *datagram;    //  sealed UDP to tcp:// neighbours, or NULL
     char endpoints [600];
 };
 
@@ -113,6 +115,7 @@ ss_links_destroy (ss_links_t **self_p)
     zsock_destroy (&self->coord);
     zsock_destroy (&self->router);
     ss_tcptune_destroy (&self->tune);
+    ss_datagram_destroy (&self->datagram);
     ss_zap_destroy (&self->zap);
     zcert_destroy (&self->cert);
     free (self);
@@ -244,6 +247,28 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
         }
         snprintf (self->endpoints + used, sizeof self->endpoints - used, " %s", ipc);
     }
+    //  Sealed datagrams to the tcp:// neighbours (links/datagrams), on the
+    //  UDP port of our TCP port's number. Without it (the port taken) the
+    //  fleet runs as with links/datagrams = 0: said, not fatal
+    bool any_tcp = false;
+    for (int p = 0; p < config->n; p++)
+        any_tcp |= !self->links [p].ipc;
+    if (!config->insecure && fleet->datagrams > 0 && any_tcp) {
+        char why [256];
+        self->datagram = ss_datagram_new (address, me->port, config->id,
+                                          zcert_secret_key (self->cert), config->n,
+                                          why, sizeof why);
+        for (int p = 0; self->datagram && p < config->n; p++) {
+            const ss_agent_spec_t *spec = &fleet->agents [config->ids [p]];
+            if (!self->links [p].ipc
+            &&  ss_datagram_peer (self->datagram, p, config->ids [p],
+                                  zcert_public_key (peer_certs [p]), spec->host, spec->port,
+                                  why, sizeof why))
+                ss_datagram_destroy (&self->datagram);
+        }
+        if (!self->datagram)
+            zsys_warning ("%s: links/datagrams off for this agent", why);
+    }
     //  The neighbours' connections
     for (int p = 0; p < config->n; p++) {
         const ss_agent_spec_t *spec = &fleet->agents [config->ids [p]];
@@ -369,6 +394,12 @@ zsock_t *
 ss_links_dealer (ss_links_t *self, int p, int c)
 {
     return self->links [p].dealers [c];
+}
+
+ss_datagram_t *
+ss_links_datagram (ss_links_t *self)
+{
+    return self->datagram;
 }
 
 ss_tcptune_t *

@@ -16,6 +16,9 @@
     - One DEALER to the coordinator, which brings TARGET and CONTROL (the
       coordinator sends them to the first connection authenticated with
       our key).
+    - A UDP socket on our address and port (ss_datagram): estimates sealed
+      with the same keys, sent to tcp:// neighbours on links seen losing
+      packets, as well as on TCP.
     - Our own ZAP handler (ss_zap) on a REP socket the reactor polls (no
       zauth thread), admitting our graph neighbours' keys only.
 
@@ -36,6 +39,7 @@
 #include "ss_fleet.h"
 #include "ss_zap.h"
 #include "ss_tcptune.h"
+#include "ss_datagram.h"
 
 typedef struct {
     const ss_fleet_t *fleet;
@@ -74,6 +78,9 @@ zsock_t *ss_links_dealer (ss_links_t *self, int p, int c);
 //  The TCP options of the links' tcp:// connections: its monitors are
 //  polled by the reactor (ss_tcptune_drain)
 ss_tcptune_t *ss_links_tune (ss_links_t *self);
+//  Sealed datagrams to the tcp:// neighbours (ss_datagram, links/datagrams),
+//  or NULL (off, insecure, no tcp:// neighbour, or its port taken)
+ss_datagram_t *ss_links_datagram (ss_links_t *self);
 //  What the ROUTER bound, for the log
 const char *ss_links_endpoints (ss_links_t *self);
 //  Transport used to reach neighbour p: "tcp" or "ipc"

@@ -41,6 +41,7 @@ typedef enum {
     SS_CTR_TCP_TUNED,       //  tcp:// connections given the links' TCP options
     SS_CTR_COPIES,          //  estimates sent a second time at once, on another connection
     SS_CTR_CONN_LIMITED,    //  connections refused: too many from one address
+    SS_CTR_DATAGRAMS,       //  sealed UDP datagrams sent (links/datagrams)
     SS_CTR_COUNT
 } ss_counter_t;
 
@@ -55,7 +56,7 @@ ss_counter_name (int counter)
         "substitutions", "lost", "re-admitted", "jumps", "epoch changes",
         "checkpoints", "resumed", "live degree", "evasive", "wants",
         "resends", "epoch out of range", "value out of range", "clamped",
-        "queue full", "tcp tuned", "copies", "address limit"
+        "queue full", "tcp tuned", "copies", "address limit", "datagrams"
     };
     return counter >= 0 && counter < SS_CTR_COUNT? names [counter]: "?";
 }

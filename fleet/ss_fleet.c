@@ -258,6 +258,11 @@ static const ss_fleet_key_t s_keys [] = {
       "receiver keeps the first to arrive); 0: auto, one, and two (on all of the link's "
       "connections in turn) for the 100 rounds after one of the link's connections was "
       "seen retransmitting (0..8)" },
+    { "links/datagrams", SS_FLEET_INT, F (datagrams), 0, 8, NULL, NULL, "2", NULL, 0,
+      "on a tcp:// link seen retransmitting (the 100 rounds after), UDP datagrams each "
+      "estimate, resend and request for one also goes out as, sealed with the agents' "
+      "keys, on the agent's port number, none held back by a lost TCP segment; the "
+      "receiver keeps the first copy; 0: TCP only (0..8)" },
 };
 
 #undef F

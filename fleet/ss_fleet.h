@@ -82,6 +82,7 @@ typedef struct {
     int delack_max_ms;      //  longest delayed acknowledgement (0: the kernel's)
     int rto_max_ms;         //  TCP retransmission timeout's ceiling (0: the kernel's)
     int copies;             //  connections each estimate goes out on (0: auto)
+    int datagrams;          //  sealed UDP copies of each estimate on a lossy link
 } ss_fleet_t;
 //  (defaults, bounds and documentation of every field: the key table)
 

@@ -162,3 +162,10 @@ fleet
                                 #   in turn) for the 100 rounds after one of the
                                 #   link's connections was seen retransmitting
                                 #   (0..8)
+        datagrams = 2           #   [2] on a tcp:// link seen retransmitting
+                                #   (the 100 rounds after), UDP datagrams each
+                                #   estimate, resend and request for one also
+                                #   goes out as, sealed with the agents' keys,
+                                #   on the agent's port number, none held back
+                                #   by a lost TCP segment; the receiver keeps
+                                #   the first copy; 0: TCP only (0..8)

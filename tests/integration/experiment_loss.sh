@@ -6,6 +6,7 @@
 #   from round 50 for 100 rounds. Asserts: exit 0; the kernel counter of
 #   the rule, read into report.json, shows dropped packets (> 0); the run
 #   converges within 10% of the undisturbed J (|J / J_sim - 1| <= 0.1);
+#   the agents sent sealed datagrams (links/datagrams) and refused none;
 #   the tables and namespaces are gone afterwards. Root and network
 #   namespaces needed (label netns, like the tests using
 #   tests/fault/netns_lib.bash): SKIP otherwise.
@@ -42,6 +43,28 @@ ok(e['state'] == 'done' and (e['dropped_packets'] or 0) > 0,
 ratio = r['final_J'] / r['undisturbed_J']
 ok(r['completed'] and abs(ratio - 1) <= 0.1,
    'converges within 10%% of the undisturbed J: %.6f vs %.6f (ratio %.4f)' % (r['final_J'], r['undisturbed_J'], ratio))
+sys.exit(1 if bad else 0)
+PY
+#  Under the loss the links went to sealed datagrams too (links/datagrams):
+#  agents sent them, and every one received opened and authenticated (a
+#  datagram refused counts as bad authentication)
+python3 - "$T/out/state" <<'PY' || FAILS=$((FAILS + 1))
+import glob, sys
+sent, refused, files = 0, 0, 0
+for path in glob.glob(sys.argv[1] + '/agent-*.state'):
+    files += 1
+    for line in open(path):
+        f = line.split()
+        if len(f) == 3 and f[0] == 'counter' and f[1] == 'datagrams':
+            sent += int(f[2])
+        if len(f) == 3 and f[0] == 'counter' and f[1] == 'bad_authentication':
+            refused += int(f[2])
+bad = 0
+def ok(c, m):
+    global bad; print(('ok: ' if c else 'FAIL: ') + m); bad += 0 if c else 1
+ok(files == 8, '%d state files' % files)
+ok(sent > 0, 'agents sent %d sealed datagrams under the loss' % sent)
+ok(refused == 0, 'none refused (bad authentication: %d)' % refused)
 sys.exit(1 if bad else 0)
 PY
 grep -q 'numgen random mod 10000 < 2000 counter drop' "$T/out/logs/hosts.log" \

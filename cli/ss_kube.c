@@ -351,6 +351,12 @@ s_pod_spec (s_kube_t *self, FILE *out, int indent, const char *hostname,
     fprintf (out, "%*s  - name: zmtp\n", i, pad);
     fprintf (out, "%*s    containerPort: %d\n", i, pad, port);
     fprintf (out, "%*s    protocol: TCP\n", i, pad);
+    //  An agent's sealed datagrams on lossy links (links/datagrams)
+    if (streq (container, "agentd")) {
+        fprintf (out, "%*s  - name: datagrams\n", i, pad);
+        fprintf (out, "%*s    containerPort: %d\n", i, pad, port);
+        fprintf (out, "%*s    protocol: UDP\n", i, pad);
+    }
     fprintf (out, "%*s  securityContext:\n", i, pad);
     fprintf (out, "%*s    allowPrivilegeEscalation: false\n", i, pad);
     fprintf (out, "%*s    readOnlyRootFilesystem: true\n", i, pad);
@@ -617,7 +623,9 @@ s_write_agents (s_kube_t *self)
                       "  selector:\n    app.kubernetes.io/instance: %s\n"
                       "    swarmshape.io/agent: \"%d\"\n"
                       "  ports:\n  - name: zmtp\n    port: %d\n    targetPort: %d\n"
-                      "    protocol: TCP\n", self->instance, i, port, port);
+                      "    protocol: TCP\n  - name: datagrams\n    port: %d\n"
+                      "    targetPort: %d\n    protocol: UDP\n", self->instance, i, port, port,
+                      port, port);
         fprintf (out, "---\napiVersion: v1\nkind: Pod\n");
         s_metadata (self, out, name, "agent", i, 0);
         fprintf (out, "spec:\n");

@@ -236,8 +236,8 @@ static const ss_fleet_key_t s_keys [] = {
       "how agents' links are made; not part of the fleet id" },
     { "links/connections", SS_FLEET_INT, F (connections), 1, 8, NULL, NULL, "8", NULL, 0,
       "connections open per tcp:// link: two used in turn, all of them (and two copies "
-      "of each estimate, links/copies) for 100 rounds after one was seen retransmitting, "
-      "stalled ones passed over: a lost segment never holds the next round's estimate "
+      "of each estimate, links/copies) for 100 rounds after one was seen retransmitting "
+      "when the link has no datagrams (links/datagrams), stalled ones passed over: a lost segment never holds the next round's estimate "
       "(ipc:// links have one) (1..8)" },
     { "links/transport", SS_FLEET_ENUM, F (transport), 0, 0, s_transport_word,
       "transport", "auto", NULL, 0, "auto: agents of one host over ipc://, others tcp:// "
@@ -257,7 +257,7 @@ static const ss_fleet_key_t s_keys [] = {
       "connections each estimate goes out on at once (at most links/connections; the "
       "receiver keeps the first to arrive); 0: auto, one, and two (on all of the link's "
       "connections in turn) for the 100 rounds after one of the link's connections was "
-      "seen retransmitting (0..8)" },
+      "seen retransmitting, when the link has no datagrams (links/datagrams) (0..8)" },
     { "links/datagrams", SS_FLEET_INT, F (datagrams), 0, 8, NULL, NULL, "2", NULL, 0,
       "on a tcp:// link seen retransmitting (the 100 rounds after), UDP datagrams each "
       "estimate, resend and request for one also goes out as, sealed with the agents' "

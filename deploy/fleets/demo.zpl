@@ -132,10 +132,11 @@ fleet
         connections = 8         #   [8] connections open per tcp:// link: two
                                 #   used in turn, all of them (and two copies of
                                 #   each estimate, links/copies) for 100 rounds
-                                #   after one was seen retransmitting, stalled
-                                #   ones passed over: a lost segment never holds
-                                #   the next round's estimate (ipc:// links have
-                                #   one) (1..8)
+                                #   after one was seen retransmitting when the
+                                #   link has no datagrams (datagrams below),
+                                #   stalled ones passed over: a lost segment
+                                #   never holds the next round's estimate
+                                #   (ipc:// links have one) (1..8)
         transport = auto        #   [auto] auto: agents of one host over ipc://,
                                 #   others over tcp:// | tcp: tcp:// everywhere
                                 #   (CURVE on both)
@@ -160,8 +161,8 @@ fleet
                                 #   keeps the first to arrive); 0: auto, one,
                                 #   and two (on all of the link's connections
                                 #   in turn) for the 100 rounds after one of the
-                                #   link's connections was seen retransmitting
-                                #   (0..8)
+                                #   link's connections was seen retransmitting,
+                                #   when the link has no datagrams (0..8)
         datagrams = 2           #   [2] on a tcp:// link seen retransmitting
                                 #   (the 100 rounds after), UDP datagrams each
                                 #   estimate, resend and request for one also

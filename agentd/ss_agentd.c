@@ -165,8 +165,9 @@ s_state (ss_agentd_t *self)
 static int s_span (ss_agentd_t *self, int p, uint64_t k);
 
 //  On a link seen retransmitting (the rounds of links/copies auto's two
-//  copies), a frame to neighbour p also as links/datagrams sealed UDP
-//  datagrams (ss_datagram), which no lost TCP segment holds back
+//  copies), a frame to neighbour p (estimates, resends, heartbeats) also
+//  as links/datagrams sealed UDP datagrams (ss_datagram), which no lost
+//  TCP segment holds back
 static void
 s_datagrams (ss_agentd_t *self, int p, const void *data, size_t size)
 {
@@ -196,8 +197,8 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
         for (int c = 0; c < s_span (self, p, ss_peers_round (self->peers)); c++)
             zmq_send (zsock_resolve (ss_links_dealer (self->links, p, c)), self->frame, size,
                       ZMQ_DONTWAIT);
-        if (want)
-            s_datagrams (self, p, self->frame, size);
+        //  Liveness and requests on a path no stalled connection holds
+        s_datagrams (self, p, self->frame, size);
     }
 }
 

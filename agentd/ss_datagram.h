@@ -8,7 +8,7 @@
     "Packet loss"). What a round needs is each neighbour's newest estimate,
     and the running sums make a lost estimate harmless (the next one
     carries all of it). So on a link seen retransmitting, each estimate
-    (each resend, each request for one) also goes out as links/datagrams
+    (each resend, each heartbeat) also goes out as links/datagrams
     UDP datagrams, which nothing holds back; the receiver keeps the first
     copy of a round to arrive (datagram or TCP: the same bytes), and TCP
     stays the reliable path. A lossless link sends none.

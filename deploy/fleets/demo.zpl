@@ -165,7 +165,7 @@ fleet
                                 #   when the link has no datagrams (0..8)
         datagrams = 2           #   [2] on a tcp:// link seen retransmitting
                                 #   (the 100 rounds after), UDP datagrams each
-                                #   estimate, resend and request for one also
+                                #   estimate, resend and heartbeat also
                                 #   goes out as, sealed with the agents' keys,
                                 #   on the agent's port number, none held back
                                 #   by a lost TCP segment; the receiver keeps

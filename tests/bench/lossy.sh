@@ -15,12 +15,12 @@
 # agent-round, and for the baseline whether it equals sim bit for bit.
 #
 # Usage: tests/bench/lossy.sh BUILD_DIR          (as root)
-#   CONNECTIONS="1 2 3" LOSSES="10 30" N=20 ROUNDS=600 FROM=20 UNTIL=520
+#   CONNECTIONS="8 2" LOSSES="10 30" N=20 ROUNDS=600 FROM=20 UNTIL=520 (defaults: 8, the fleet's)
 #   KEEP=DIR keeps the runs there; SETS="key=value ..." sets fleet keys
 set -uo pipefail
 build=$(cd "${1:-build}" && pwd)
 ss=$build/cli/swarmshape
-connections=${CONNECTIONS:-1 2 3}
+connections=${CONNECTIONS:-8}
 losses=${LOSSES:-10 30}
 n=${N:-20}
 rounds=${ROUNDS:-600}

@@ -261,8 +261,9 @@ static const ss_fleet_key_t s_keys [] = {
     { "links/datagrams", SS_FLEET_INT, F (datagrams), 0, 8, NULL, NULL, "2", NULL, 0,
       "on a tcp:// link seen retransmitting (the 100 rounds after), UDP datagrams each "
       "estimate, resend and heartbeat also goes out as, sealed with the agents' "
-      "keys, on the agent's port number, none held back by a lost TCP segment; the "
-      "receiver keeps the first copy; 0: TCP only (0..8)" },
+      "keys, on the agent's port number, none held back by a lost TCP segment; one more "
+      "for 20 rounds after the neighbour asked for a resend; the receiver keeps the "
+      "first copy; 0: TCP only (0..8)" },
 };
 
 #undef F

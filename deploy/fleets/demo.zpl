@@ -168,5 +168,7 @@ fleet
                                 #   estimate, resend and heartbeat also
                                 #   goes out as, sealed with the agents' keys,
                                 #   on the agent's port number, none held back
-                                #   by a lost TCP segment; the receiver keeps
-                                #   the first copy; 0: TCP only (0..8)
+                                #   by a lost TCP segment; one more for 20
+                                #   rounds after the neighbour asked for a
+                                #   resend; the receiver keeps the first copy;
+                                #   0: TCP only (0..8)

@@ -179,10 +179,11 @@ s_datagrams (ss_agentd_t *self, int p, const void *data, size_t size)
 {
     ss_datagram_t *datagram = ss_links_datagram (self->links);
     uint64_t k = ss_peers_round (self->peers);
+    if (!datagram || self->copies_until [p] <= k)
+        return;
     int copies = self->fleet->datagrams + (self->asked_until [p] > k? 1: 0);
-    if (datagram && self->copies_until [p] > k)
-        self->counters [SS_CTR_DATAGRAMS] +=
-            (uint64_t) ss_datagram_send (datagram, p, data, size, copies);
+    self->counters [SS_CTR_DATAGRAMS] +=
+        (uint64_t) ss_datagram_send (datagram, p, data, size, copies);
 }
 
 //  A HEARTBEAT to neighbour p (want: 0, or r + 1 to ask for its estimate
@@ -851,11 +852,10 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
             s_kept_t *kept = &self->kept [p * 2 + (resend & 1)];
             int C = ss_links_connections (self->links, p);
             int losses = 0;
-            if (kept->have && kept->round == (uint64_t) resend
-            &&  ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C), C,
-                               kept->data, kept->size, 1, NULL, NULL, &losses) >= 0)
-                self->counters [SS_CTR_RESENDS]++;
             if (kept->have && kept->round == (uint64_t) resend) {
+                if (ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C),
+                                   C, kept->data, kept->size, 1, NULL, NULL, &losses) >= 0)
+                    self->counters [SS_CTR_RESENDS]++;
                 self->asked_until [p] = ss_peers_round (self->peers) + S_ASKED_ROUNDS;
                 s_datagrams (self, p, kept->data, kept->size);
             }
@@ -879,6 +879,33 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
                 (unsigned long long) hdr->round);
 }
 
+//  One frame from a neighbour (the ROUTER's, or an opened datagram's),
+//  decoded once, with the name its sender authenticated as
+static void
+s_neighbour_frame (ss_agentd_t *self, const uint8_t *data, size_t size, const char *name)
+{
+    int rc = ss_msg_decode (data, size, self->msg);
+    if (rc)
+        s_drop (self, SS_CTR_DROP_DECODE, ss_proto_strerror (rc));
+    else
+        s_on_neighbour_msg (self, self->msg, name);
+}
+
+//  After a batch of neighbours' frames: the start barrier told at once,
+//  a signal, then whatever the round can do now
+static int
+s_after_neighbours (ss_agentd_t *self)
+{
+    if (!self->said_ready && ss_peers_state (self->peers) == SS_STATE_READY) {
+        //  Every neighbour heard: tell them at once, not at the next beat
+        self->said_ready = true;
+        s_heartbeats (self);
+    }
+    if (s_check_signal (self))
+        return -1;
+    return s_advance (self);
+}
+
 static int
 s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -895,24 +922,13 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
             s_drop (self, SS_CTR_DROP_DECODE, "not one body frame");
             continue;
         }
-        int rc = ss_msg_decode ((const uint8_t *) zmq_msg_data (&body), zmq_msg_size (&body),
-                                self->msg);
-        if (rc)
-            s_drop (self, SS_CTR_DROP_DECODE, ss_proto_strerror (rc));
-        else
-            s_on_neighbour_msg (self, self->msg, name);
+        s_neighbour_frame (self, (const uint8_t *) zmq_msg_data (&body), zmq_msg_size (&body),
+                           name);
         zmq_msg_close (&body);
     }
     if (i == S_DRAIN)
         s_again (self);         //  cut short: ZMQ_FD will not say there is more
-    if (!self->said_ready && ss_peers_state (self->peers) == SS_STATE_READY) {
-        //  Every neighbour heard: tell them at once, not at the next beat
-        self->said_ready = true;
-        s_heartbeats (self);
-    }
-    if (s_check_signal (self))
-        return -1;
-    return s_advance (self);
+    return s_after_neighbours (self);
 }
 
 //  Sealed datagrams from neighbours (ss_datagram): decoded and checked as
@@ -935,18 +951,11 @@ s_on_datagram (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             s_drop (self, SS_CTR_DROP_AUTH, "a datagram that is not a neighbour's");
             continue;
         }
-        int rc = ss_msg_decode (frame, size, self->msg);
-        if (rc)
-            s_drop (self, SS_CTR_DROP_DECODE, ss_proto_strerror (rc));
-        else {
-            char name [32];
-            ss_keys_name (self->ids [p], name, sizeof name);
-            s_on_neighbour_msg (self, self->msg, name);
-        }
+        char name [32];
+        ss_keys_name (self->ids [p], name, sizeof name);
+        s_neighbour_frame (self, frame, size, name);
     }
-    if (s_check_signal (self))
-        return -1;
-    return s_advance (self);
+    return s_after_neighbours (self);
 }
 
 //  TARGET or CONTROL from the coordinator

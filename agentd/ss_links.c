@@ -195,12 +195,14 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
         goto done;
     }
     bool any_ipc = false;
+    bool any_tcp = false;
     for (int p = 0; p < config->n; p++) {
         const ss_agent_spec_t *spec = &fleet->agents [config->ids [p]];
         self->links [p].id = config->ids [p];
         self->links [p].ipc = fleet->transport == SS_TRANSPORT_AUTO
                            && streq (spec->host, me->host);
         any_ipc |= self->links [p].ipc;
+        any_tcp |= !self->links [p].ipc;
     }
     self->router = zsock_new (ZMQ_ROUTER);
     self->coord = zsock_new (ZMQ_DEALER);
@@ -250,9 +252,6 @@ ss_links_new (const ss_links_config_t *config, char *err, size_t err_size, int *
     //  Sealed datagrams to the tcp:// neighbours (links/datagrams), on the
     //  UDP port of our TCP port's number. Without it (the port taken) the
     //  fleet runs as with links/datagrams = 0: said, not fatal
-    bool any_tcp = false;
-    for (int p = 0; p < config->n; p++)
-        any_tcp |= !self->links [p].ipc;
     if (!config->insecure && fleet->datagrams > 0 && any_tcp) {
         char why [256];
         self->datagram = ss_datagram_new (address, me->port, config->id,

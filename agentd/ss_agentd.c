@@ -6,6 +6,7 @@
 */
 
 #include <czmq.h>
+#include <math.h>
 #include <signal.h>
 #include <string.h>
 #include "ss_agentd.h"
@@ -29,6 +30,8 @@
 #define S_COORD_LINGER_MS 5000      //  longest wait at exit for our last reports
 #define S_COPY_ROUNDS     100       //  links/copies auto: rounds of two copies after a resend
 #define S_ASKED_ROUNDS    20        //  rounds of one more datagram after a resend asked for
+#define S_STALL_MS        20        //  a resend asked for this long after the send (at least)...
+#define S_STALL_ROUNDS    4         //  ... and this many typical rounds: a stalled link
 #define S_SPAN            2         //  connections of a lossless link used in turn
 
 static volatile sig_atomic_t s_stop_signal = 0;
@@ -56,6 +59,7 @@ typedef struct {
     uint8_t *data;
     size_t size;
     uint64_t round;
+    int64_t sent_us;            //  when s_begin sent it (s_now)
     bool have;
 } s_kept_t;
 
@@ -122,6 +126,19 @@ s_now (void)
 
 //  A frame dropped for reason: counted, logged at most once a second per
 //  reason
+//  How long after its send a request for an estimate says the link
+//  stalled it: S_STALL_ROUNDS typical rounds, at least S_STALL_MS (an
+//  overloaded host's slow rounds are not a stall; a lost segment under the
+//  kernel's own timeouts holds a connection for 200 ms and more); never
+//  before the typical round is measured (the start's handshakes)
+static int64_t
+s_stall_us (ss_agentd_t *self)
+{
+    double typical = ss_peers_typical_ms (self->peers);
+    return typical < 0? INT64_MAX
+         : (int64_t) (fmax (S_STALL_MS, S_STALL_ROUNDS * typical) * 1000);
+}
+
 static void
 s_drop (ss_agentd_t *self, int reason, const char *detail)
 {
@@ -173,17 +190,23 @@ static int s_span (ss_agentd_t *self, int p, uint64_t k);
 //  asked us to resend an estimate (it lost every copy: the link loses
 //  much). Measured (lossy.sh, 600 rounds): 3 copies always took 30% loss
 //  from 0.38-0.40 of the lossless pace to 0.50-0.64, and 10% down from
-//  0.77-0.80 to 0.62-0.68 (copies cost CPU): at 10% the request is rare
+//  0.77-0.80 to 0.62-0.68 (copies cost CPU): at 10% the request is rare.
+//  On a link not marked, `unmarked` copies (0 for estimates and plain
+//  heartbeats; a request for an estimate and the resend it asks for go
+//  as links/datagrams datagrams too, so that repairs do not wait behind a
+//  stalled connection for the kernel's own retransmission timeout)
 static void
-s_datagrams (ss_agentd_t *self, int p, const void *data, size_t size)
+s_datagrams (ss_agentd_t *self, int p, const void *data, size_t size, int unmarked)
 {
     ss_datagram_t *datagram = ss_links_datagram (self->links);
-    uint64_t k = ss_peers_round (self->peers);
-    if (!datagram || self->copies_until [p] <= k)
+    if (!datagram)
         return;
-    int copies = self->fleet->datagrams + (self->asked_until [p] > k? 1: 0);
-    self->counters [SS_CTR_DATAGRAMS] +=
-        (uint64_t) ss_datagram_send (datagram, p, data, size, copies);
+    uint64_t k = ss_peers_round (self->peers);
+    int copies = self->copies_until [p] <= k? unmarked
+               : self->fleet->datagrams + (self->asked_until [p] > k? 1: 0);
+    if (copies > 0)
+        self->counters [SS_CTR_DATAGRAMS] +=
+            (uint64_t) ss_datagram_send (datagram, p, data, size, copies);
 }
 
 //  A HEARTBEAT to neighbour p (want: 0, or r + 1 to ask for its estimate
@@ -207,7 +230,7 @@ s_heartbeat (ss_agentd_t *self, int p, uint64_t want)
             zmq_send (zsock_resolve (ss_links_dealer (self->links, p, c)), self->frame, size,
                       ZMQ_DONTWAIT);
         //  Liveness and requests on a path no stalled connection holds
-        s_datagrams (self, p, self->frame, size);
+        s_datagrams (self, p, self->frame, size, want > 0? self->fleet->datagrams: 0);
     }
 }
 
@@ -360,6 +383,7 @@ s_begin (ss_agentd_t *self)
         }
         kept->have = true;
         kept->round = k;
+        kept->sent_us = s_now ();
         int extra = 0;
         int stalls = 0;
         int losses = 0;
@@ -377,7 +401,7 @@ s_begin (ss_agentd_t *self)
             self->copies_until [p] = k + S_COPY_ROUNDS;
         if (losses > 0)
             ss_peers_loss (self->peers, p);
-        s_datagrams (self, p, kept->data, kept->size);
+        s_datagrams (self, p, kept->data, kept->size, 0);
     }
     //  Staggered by id: 500 agents of one host writing (and fsyncing)
     //  their checkpoints in the same round stalled their reactors for
@@ -856,8 +880,15 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
                 if (ss_links_send (self->links, p, (int) ((uint64_t) (resend + 1) % (uint64_t) C),
                                    C, kept->data, kept->size, 1, NULL, NULL, &losses) >= 0)
                     self->counters [SS_CTR_RESENDS]++;
-                self->asked_until [p] = ss_peers_round (self->peers) + S_ASKED_ROUNDS;
-                s_datagrams (self, p, kept->data, kept->size);
+                uint64_t k = ss_peers_round (self->peers);
+                self->asked_until [p] = k + S_ASKED_ROUNDS;
+                //  Asked for an estimate sent long before (a connection
+                //  stalled for the kernel's retransmission timeout, which
+                //  the send path sees only once it fired): the link loses
+                //  packets, as if seen retransmitting
+                if (now - kept->sent_us >= s_stall_us (self) && self->copies_until [p] < k + S_COPY_ROUNDS)
+                    self->copies_until [p] = k + S_COPY_ROUNDS;
+                s_datagrams (self, p, kept->data, kept->size, self->fleet->datagrams);
             }
             if (losses > 0)
                 ss_peers_loss (self->peers, p);

@@ -73,6 +73,7 @@ struct ss_agentd_t {
     ss_agent_t cur, next;
     double *store;
     int *ids, *degrees;
+    char (*names) [32];         //  n: each neighbour's authenticated name (ss_keys_name)
     ss_peers_t *peers;
     ss_links_t *links;
     ss_persist_t *persist;
@@ -837,15 +838,20 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
         s_drop (self, SS_CTR_DROP_FLEET, "fleet id differs");
         return;
     }
+    int p = hdr->sender <= INT32_MAX? ss_peers_index (self->peers, (int) hdr->sender): -1;
     if (!self->options.insecure) {
-        char expected [32];
-        ss_keys_name (hdr->sender > INT32_MAX? -3: (int) hdr->sender, expected, sizeof expected);
+        //  A neighbour's name made once (no formatting per frame)
+        char other [32];
+        const char *expected = other;
+        if (p >= 0)
+            expected = self->names [p];
+        else
+            ss_keys_name (hdr->sender > INT32_MAX? -3: (int) hdr->sender, other, sizeof other);
         if (!name || hdr->sender == SS_PROTO_COORDINATOR || !streq (name, expected)) {
             s_drop (self, SS_CTR_DROP_AUTH, name? name: "no authenticated name");
             return;
         }
     }
-    int p = hdr->sender <= INT32_MAX? ss_peers_index (self->peers, (int) hdr->sender): -1;
     if (p < 0) {
         s_drop (self, SS_CTR_DROP_STRANGER, "sender is not a neighbour");
         return;
@@ -982,9 +988,7 @@ s_on_datagram (zloop_t *loop, zmq_pollitem_t *item, void *arg)
             s_drop (self, SS_CTR_DROP_AUTH, "a datagram that is not a neighbour's");
             continue;
         }
-        char name [32];
-        ss_keys_name (self->ids [p], name, sizeof name);
-        s_neighbour_frame (self, frame, size, name);
+        s_neighbour_frame (self, frame, size, self->names [p]);
     }
     return s_after_neighbours (self);
 }
@@ -1222,6 +1226,7 @@ ss_agentd_destroy (ss_agentd_t **self_p)
     free (self->asked_until);
     free (self->store);
     free (self->ids);
+    free (self->names);
     free (self->degrees);
     free (self->msg);
     free (self->frame);
@@ -1284,6 +1289,9 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
         self->ids [p] = ss_graph_neighbours (graph, id) [p];
         self->degrees [p] = ss_graph_degree (graph, self->ids [p]);
     }
+    self->names = calloc ((size_t) (n > 0? n: 1), sizeof *self->names);
+    for (int p = 0; p < n && self->names && self->ids; p++)
+        ss_keys_name (self->ids [p], self->names [p], sizeof self->names [p]);
     ss_graph_destroy (&graph);
     ss_peers_config_t config = {
         .heartbeat_ms = fleet->heartbeat_ms,
@@ -1315,7 +1323,7 @@ ss_agentd_new (ss_fleet_t *fleet, int id, const ss_agentd_options_t *options, in
         self->peers = ss_peers_new (&config, K, id, n, self->ids, self->degrees);
     if (!self->work || !self->store || !self->msg || !self->estimate || !self->report
     ||  !self->pending || !self->target_now || !self->frame || !self->kept || !self->peers
-    ||  !self->was || !self->done || !self->copies_until || !self->asked_until
+    ||  !self->was || !self->done || !self->copies_until || !self->asked_until || !self->names
     ||  (n > 0 && !self->kept [2 * n - 1].data)) {
         fprintf (stderr, "agentd: out of memory\n");
         return s_fail (&self, rc, 1);

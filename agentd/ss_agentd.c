@@ -825,19 +825,31 @@ s_on_heartbeat_timer (zloop_t *loop, int timer_id, void *arg)
     return s_advance (self);
 }
 
+//  A frame of one of a socket's two types and of our fleet, or dropped
+//  (counted, `only` said)
+static bool
+s_admits (ss_agentd_t *self, const ss_header_t *hdr, uint32_t type_a, uint32_t type_b,
+          const char *only)
+{
+    if (hdr->type != type_a && hdr->type != type_b) {
+        s_drop (self, SS_CTR_DROP_TYPE, only);
+        return false;
+    }
+    if (hdr->fleet != self->fleet_id) {
+        s_drop (self, SS_CTR_DROP_FLEET, "fleet id differs");
+        return false;
+    }
+    return true;
+}
+
 //  An ESTIMATE or HEARTBEAT from a neighbour, decoded and authenticated
 static void
 s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
 {
     const ss_header_t *hdr = &msg->hdr;
-    if (hdr->type != SS_MSG_ESTIMATE && hdr->type != SS_MSG_HEARTBEAT) {
-        s_drop (self, SS_CTR_DROP_TYPE, "only ESTIMATE and HEARTBEAT on the agent socket");
+    if (!s_admits (self, hdr, SS_MSG_ESTIMATE, SS_MSG_HEARTBEAT,
+                   "only ESTIMATE and HEARTBEAT on the agent socket"))
         return;
-    }
-    if (hdr->fleet != self->fleet_id) {
-        s_drop (self, SS_CTR_DROP_FLEET, "fleet id differs");
-        return;
-    }
     int p = hdr->sender <= INT32_MAX? ss_peers_index (self->peers, (int) hdr->sender): -1;
     if (!self->options.insecure) {
         //  A neighbour's name made once (no formatting per frame)
@@ -943,11 +955,15 @@ s_after_neighbours (ss_agentd_t *self)
     return s_advance (self);
 }
 
-static int
-s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
+typedef void (s_frame_fn) (ss_agentd_t *self, const uint8_t *data, size_t size,
+                           const char *name);
+
+//  The frames a ROUTER or DEALER holds, each with the name its sender
+//  authenticated as, at most S_DRAIN of them (then read again on a timer:
+//  ZMQ_FD will not say there is more)
+static void
+s_drain (ss_agentd_t *self, zsock_t *sock, s_frame_fn *frame)
 {
-    (void) loop;
-    ss_agentd_t *self = (ss_agentd_t *) arg;
     int i;
     for (i = 0; i < S_DRAIN; i++) {
         zmq_msg_t body;
@@ -959,12 +975,19 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
             s_drop (self, SS_CTR_DROP_DECODE, "not one body frame");
             continue;
         }
-        s_neighbour_frame (self, (const uint8_t *) zmq_msg_data (&body), zmq_msg_size (&body),
-                           name);
+        frame (self, (const uint8_t *) zmq_msg_data (&body), zmq_msg_size (&body), name);
         zmq_msg_close (&body);
     }
     if (i == S_DRAIN)
-        s_again (self);         //  cut short: ZMQ_FD will not say there is more
+        s_again (self);
+}
+
+static int
+s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    ss_agentd_t *self = (ss_agentd_t *) arg;
+    s_drain (self, sock, s_neighbour_frame);
     return s_after_neighbours (self);
 }
 
@@ -998,14 +1021,9 @@ static void
 s_on_coordinator_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
 {
     const ss_header_t *hdr = &msg->hdr;
-    if (hdr->type != SS_MSG_TARGET && hdr->type != SS_MSG_CONTROL) {
-        s_drop (self, SS_CTR_DROP_TYPE, "only TARGET and CONTROL on the coordinator socket");
+    if (!s_admits (self, hdr, SS_MSG_TARGET, SS_MSG_CONTROL,
+                   "only TARGET and CONTROL on the coordinator socket"))
         return;
-    }
-    if (hdr->fleet != self->fleet_id) {
-        s_drop (self, SS_CTR_DROP_FLEET, "fleet id differs");
-        return;
-    }
     //  Only the holder of the coordinator's secret key can answer on this
     //  socket (we authenticated the server); the sender field must agree
     (void) name;
@@ -1053,32 +1071,23 @@ s_on_coordinator_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
     }
 }
 
+//  One frame from the coordinator, decoded once
+static void
+s_coordinator_frame (ss_agentd_t *self, const uint8_t *data, size_t size, const char *name)
+{
+    int rc = ss_msg_decode (data, size, self->msg);
+    if (rc)
+        s_drop (self, SS_CTR_DROP_DECODE, ss_proto_strerror (rc));
+    else
+        s_on_coordinator_msg (self, self->msg, name);
+}
+
 static int
 s_on_coordinator (zloop_t *loop, zsock_t *sock, void *arg)
 {
     (void) loop;
     ss_agentd_t *self = (ss_agentd_t *) arg;
-    int i;
-    for (i = 0; i < S_DRAIN; i++) {
-        zmq_msg_t body;
-        const char *name;
-        int got = ss_links_recv (self->links, sock, &body, &name);
-        if (got == 0)
-            break;
-        if (got < 0) {
-            s_drop (self, SS_CTR_DROP_DECODE, "not one body frame");
-            continue;
-        }
-        int rc = ss_msg_decode ((const uint8_t *) zmq_msg_data (&body), zmq_msg_size (&body),
-                                self->msg);
-        if (rc)
-            s_drop (self, SS_CTR_DROP_DECODE, ss_proto_strerror (rc));
-        else
-            s_on_coordinator_msg (self, self->msg, name);
-        zmq_msg_close (&body);
-    }
-    if (i == S_DRAIN)
-        s_again (self);
+    s_drain (self, sock, s_coordinator_frame);
     if (s_check_signal (self))
         return -1;
     return s_advance (self);

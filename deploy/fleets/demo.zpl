@@ -163,12 +163,14 @@ fleet
                                 #   in turn) for the 100 rounds after one of the
                                 #   link's connections was seen retransmitting,
                                 #   when the link has no datagrams (0..8)
-        datagrams = 2           #   [2] on a tcp:// link seen retransmitting
+        datagrams = 2           #   [2] on a tcp:// link seen retransmitting,
+                                #   or asked for a resend long after the send
                                 #   (the 100 rounds after), UDP datagrams each
                                 #   estimate, resend and heartbeat also
                                 #   goes out as, sealed with the agents' keys,
                                 #   on the agent's port number, none held back
                                 #   by a lost TCP segment; one more for 20
                                 #   rounds after the neighbour asked for a
-                                #   resend; the receiver keeps the first copy;
-                                #   0: TCP only (0..8)
+                                #   resend; a WANT and its resend on any
+                                #   tcp:// link; the receiver keeps the first
+                                #   copy; 0: TCP only (0..8)

@@ -46,7 +46,9 @@
 #include "ss_view.h"
 #include "ss_zap.h"
 
-#define S_SLOTS         64      //  report rounds open at once
+#define S_SLOTS_MIN     64      //  report rounds open at once: at least,
+#define S_SLOTS_MAX     1024    //  at most,
+#define S_SLOTS_BYTES   (8 << 20)   //  and what their rows may take between
 #define S_DRAIN         1000    //  frames read per reader call
 #define S_SIGNAL_WAIT   1.5     //  s: final reports after SIGTERM (rounds = 0)
 #define S_STOP_WAIT     30.0    //  s: final reports after a CONTROL STOP
@@ -478,6 +480,21 @@ s_complete (ss_coord_t *self, ss_row_t *row)
                  (long long) k, m, self->n, self->n - ss_members_live (self->members));
     return s_write_row (self, k, m, self->sub_ids, self->sub_x, self->sub_theta, self->sub_s,
                         row->step);
+}
+
+//  Report rounds open at once: a small fleet runs ~1000 rounds/s, and 64
+//  open report rounds (0.64 s of its pace) were too few for an agent whose
+//  link to the coordinator comes up late on a loaded host (at the start,
+//  or after a coordinator's restart): the oldest rows went out without it.
+//  So as many as S_SLOTS_BYTES of rows hold, between the bounds (10
+//  agents: 1024; 500: 64)
+static int
+s_slots (const ss_coord_t *self)
+{
+    size_t row = (size_t) self->n * ((size_t) self->d + 2 * (size_t) self->K) * sizeof (double)
+               + (size_t) self->n;
+    size_t slots = S_SLOTS_BYTES / (row > 0? row: 1);
+    return slots < S_SLOTS_MIN? S_SLOTS_MIN: slots > S_SLOTS_MAX? S_SLOTS_MAX: (int) slots;
 }
 
 static int s_on_row_timer (zloop_t *loop, int timer_id, void *arg);
@@ -1307,7 +1324,7 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     ss_fleet_positions (fleet, self->x0);
     self->members = ss_members_new (self->n, self->d, self->x0, fleet->lost_after_ms,
                                     fleet->start_timeout_ms, s_usecs ());
-    self->rows = ss_rows_new (self->n, self->d, self->K, S_SLOTS, fleet->lost_after_ms);
+    self->rows = ss_rows_new (self->n, self->d, self->K, s_slots (self), fleet->lost_after_ms);
     self->targets = ss_targets_new (&fleet->model);
     if (!self->members || !self->rows || !self->targets) {
         snprintf (err, sizeof err, "out of memory for %d agents", self->n);

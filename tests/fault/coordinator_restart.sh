@@ -82,7 +82,10 @@ print('    first row after restart: %s, gap %d report rounds, never traced %d, m
 check(summary['missed_reports'] == gap == never, 'missed_reports equals the gap')
 check(summary['rounds'] == rounds and rs[-1] == rounds, 'trace and summary reach round %d' % rounds)
 check(summary['agents'] == n and summary['lost'] == [], 'summary: %d agents, none lost' % n)
-check(all(r['agents'] == n for r in rows), 'every row has all %d agents' % n)
+short = [(r['round'], r['agents']) for r in rows if r['agents'] != n]
+check(not short, 'every row has all %d agents%s' % (n, '' if not short else
+      ' (rows short: %s%s; summary late_reports %s, drops %s)' % (short[:8], ' ...' if len(short) > 8 else '',
+                                                         summary.get('late_reports'), summary.get('drops'))))
 def pos(p):
     return [list(map(float, l.split(',')[1:])) for l in open(p).read().split('\n')[1:] if l]
 pa, pb = pos(out + '/positions.csv'), pos(sim + '/positions.csv')
@@ -101,5 +104,10 @@ S=$(python3 -c 'import json,sys; print(next((json.loads(l)["round"] for l in ope
     "$OUT/trace.jsonl" "${R:--1}" 2> /dev/null)
 echo "    rounds/s: before the kill $(trace_pace "$OUT/trace.jsonl" "" "${R:-0}"), after the restart $( [ -n "$S" ] && trace_pace "$OUT/trace.jsonl" "$S" || echo -)"
 
+#   On a failure, what the coordinators said of rows short or late
+if [ $FAILS -gt 0 ]; then
+    grep -hE "agents reported|late report|no row for|not complete" "$T/coord1.err" "$T/coord2.err" \
+        2> /dev/null | head -20 | sed 's/^/    said: /'
+fi
 [ $FAILS -eq 0 ] && echo "coordinator_restart.sh: all passed" || echo "coordinator_restart.sh: $FAILS failed"
 exit $((FAILS > 0))

@@ -46,6 +46,7 @@
 #include "ss_view.h"
 #include "ss_zap.h"
 
+#define S_WINDOW_REPORTS 64     //  report rounds ahead of what two agents showed
 #define S_SLOTS_MIN     64      //  report rounds open at once: at least,
 #define S_SLOTS_MAX     1024    //  at most,
 #define S_SLOTS_BYTES   (8 << 20)   //  and what their rows may take between
@@ -132,6 +133,7 @@ struct ss_coord_t {
     bool synced;                //  this process has written a row
     bool said_held;             //  said that the last row waits for the lost
     int64_t resumed;            //  last traced round before a restart, -1
+    int slots;                  //  report rounds open at once (s_slots)
     int64_t missed, late;
     bool have_first;
     ss_score_t first, score;
@@ -662,8 +664,14 @@ s_on_report (ss_coord_t *self, const ss_report_t *rep, int id)
         s_say (self, "coordinator: agent %d is back (%d agents live)\n", id,
                  ss_members_live (self->members));
     s_claim (self, id, k);
-    //  Within the rounds two agents have shown (a window of 64 reports)
-    int64_t window = 64 * (int64_t) self->every + 1000;
+    //  Within the rounds two agents have shown (a window of 64 reports: an
+    //  agent's key cannot end the run with a lie about its round). While a
+    //  restarted coordinator waits for its first complete row, the others'
+    //  reports queued during its absence still come in, and what they show
+    //  lags: then as many report rounds as rows are kept open (64 dropped
+    //  a fast agent's reports of 41 rows, which went out without it)
+    int64_t window = (int64_t) (self->synced? S_WINDOW_REPORTS: self->slots)
+                   * (int64_t) self->every + 1000;
     if (k > (self->highest < 0? 0: self->highest) + window) {
         s_drop (self, DROP_ROUND);
         return;
@@ -1324,7 +1332,8 @@ ss_coord_new (ss_fleet_t *fleet, const ss_coord_options_t *options, int *rc)
     ss_fleet_positions (fleet, self->x0);
     self->members = ss_members_new (self->n, self->d, self->x0, fleet->lost_after_ms,
                                     fleet->start_timeout_ms, s_usecs ());
-    self->rows = ss_rows_new (self->n, self->d, self->K, s_slots (self), fleet->lost_after_ms);
+    self->slots = s_slots (self);
+    self->rows = ss_rows_new (self->n, self->d, self->K, self->slots, fleet->lost_after_ms);
     self->targets = ss_targets_new (&fleet->model);
     if (!self->members || !self->rows || !self->targets) {
         snprintf (err, sizeof err, "out of memory for %d agents", self->n);

@@ -106,8 +106,9 @@ echo "    rounds/s: before the kill $(trace_pace "$OUT/trace.jsonl" "" "${R:-0}"
 
 #   On a failure, what the coordinators said of rows short or late
 if [ $FAILS -gt 0 ]; then
-    grep -hE "agents reported|late report|no row for|not complete" "$T/coord1.err" "$T/coord2.err" \
-        2> /dev/null | head -20 | sed 's/^/    said: /'
+    grep -hE "dropped|late report|no row for|not complete|agents reported" "$T/coord1.err" \
+        "$T/coord2.err" 2> /dev/null | head -12 | sed 's/^/    said: /'
+    grep -hE "coordinator|warn|error" "$T"/agent-*.log 2> /dev/null | head -12 | sed 's/^/    agent said: /'
 fi
 [ $FAILS -eq 0 ] && echo "coordinator_restart.sh: all passed" || echo "coordinator_restart.sh: $FAILS failed"
 exit $((FAILS > 0))

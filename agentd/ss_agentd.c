@@ -125,8 +125,6 @@ s_now (void)
     return zclock_usecs ();
 }
 
-//  A frame dropped for reason: counted, logged at most once a second per
-//  reason
 //  How long after its send a request for an estimate says the link
 //  stalled it: S_STALL_ROUNDS typical rounds, at least S_STALL_MS (an
 //  overloaded host's slow rounds are not a stall; a lost segment under the
@@ -140,6 +138,8 @@ s_stall_us (ss_agentd_t *self)
          : (int64_t) (fmax (S_STALL_MS, S_STALL_ROUNDS * typical) * 1000);
 }
 
+//  A frame dropped for reason: counted, logged at most once a second per
+//  reason
 static void
 s_drop (ss_agentd_t *self, int reason, const char *detail)
 {
@@ -904,7 +904,8 @@ s_on_neighbour_msg (ss_agentd_t *self, const ss_msg_t *msg, const char *name)
                 //  stalled for the kernel's retransmission timeout, which
                 //  the send path sees only once it fired): the link loses
                 //  packets, as if seen retransmitting
-                if (now - kept->sent_us >= s_stall_us (self) && self->copies_until [p] < k + S_COPY_ROUNDS)
+                if (now - kept->sent_us >= s_stall_us (self)
+                &&  self->copies_until [p] < k + S_COPY_ROUNDS)
                     self->copies_until [p] = k + S_COPY_ROUNDS;
                 s_datagrams (self, p, kept->data, kept->size, self->fleet->datagrams);
             }

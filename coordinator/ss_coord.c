@@ -484,12 +484,11 @@ s_complete (ss_coord_t *self, ss_row_t *row)
                         row->step);
 }
 
-//  Report rounds open at once: a small fleet runs ~1000 rounds/s, and 64
-//  open report rounds (0.64 s of its pace) were too few for an agent whose
-//  link to the coordinator comes up late on a loaded host (at the start,
-//  or after a coordinator's restart): the oldest rows went out without it.
-//  So as many as S_SLOTS_BYTES of rows hold, between the bounds (10
-//  agents: 1024; 500: 64)
+//  Report rounds open at once: as many as S_SLOTS_BYTES of rows hold,
+//  between the bounds (10 agents: 1024; 500: 64). A small fleet runs ~1000
+//  rounds/s, and 64 open report rounds are 0.64 s of its pace; a restarted
+//  coordinator accepts reports this many report rounds ahead until its
+//  first complete row (s_on_report)
 static int
 s_slots (const ss_coord_t *self)
 {
